@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bpf/atlas_common.bpf.h: what every atlas BPF program needs on top of
+ * vmlinux.h and libbpf: struct_ops section macros, scx_bpf_error(), and thin
+ * wrappers over kfuncs whose signatures changed between kernels (the old name
+ * is used when the running kernel lacks the new one; both are weak ksyms, so
+ * a missing one resolves to NULL at load time instead of failing the load).
+ */
+#ifndef SCX_ATLAS_BPF_COMMON_H
+#define SCX_ATLAS_BPF_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "shared/intf.h"
+
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+#define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+#define BPF_STRUCT_OPS_SLEEPABLE(name, args...) SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/*
+ * scx_bpf_error(fmt, args...): ends the scheduler with SCX_EXIT_ERROR_BPF and
+ * a formatted message (up to 12 arguments, bpf_snprintf's rules).
+ */
+/* clang-format off */
+#define scx_bpf_error(fmt, args...)						\
+	({									\
+		static char ___fmt[] = fmt;					\
+		unsigned long long ___param[___bpf_narg(args)];			\
+		_Pragma("GCC diagnostic push")					\
+		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
+		___bpf_fill(___param, args);					\
+		_Pragma("GCC diagnostic pop")					\
+		scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));		\
+	})
+/* clang-format on */
+
+static __always_inline bool vtime_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+
+/* Insert into a DSQ (FIFO). */
+static __always_inline void atlas_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
+					     u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2))
+		scx_bpf_dsq_insert___v2(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+}
+
+/* Insert into a DSQ ordered by vtime. */
+static __always_inline void atlas_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
+						   u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
+		struct scx_bpf_dsq_insert_vtime_args args = {
+			.dsq_id = dsq_id,
+			.slice = slice,
+			.vtime = vtime,
+			.enq_flags = enq_flags,
+		};
+		__scx_bpf_dsq_insert_vtime(p, &args);
+	} else {
+		scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
+	}
+}
+
+/* Move the first task of a DSQ that may run here to this CPU's local DSQ. */
+static __always_inline bool atlas_dsq_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___v2))
+		return scx_bpf_dsq_move_to_local___v2(dsq_id, 0);
+	return scx_bpf_dsq_move_to_local(dsq_id);
+}
+
+#endif /* SCX_ATLAS_BPF_COMMON_H */

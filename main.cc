@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// scx_atlas: a split-architecture sched_ext load balancer. This thin main
+// owns every flag, turns them into plain config structs, and hands over to
+// the libraries. The policy is described at the top of bpf/atlas.bpf.c.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "scheduler/runner.h"
+#include "topology/domains.h"
+#include "topology/hwloc_loader.h"
+#include "topology/show.h"
+
+ABSL_FLAG(int64_t, slice_us, 20000,
+          "Time slice of a task, in microseconds (100 to 1000000).");
+ABSL_FLAG(bool, fifo, false,
+          "Order each domain's queue first-in first-out instead of by "
+          "weighted virtual time.");
+ABSL_FLAG(int, cache_level, 3,
+          "Cache level whose instances become scheduling domains: 3 (LLC, "
+          "default) or 2.");
+ABSL_FLAG(std::string, cpumasks, "",
+          "Explicit domains instead of caches: CPU lists separated by ',', "
+          "ranges inside one domain joined by '+', e.g. 0-3,4-7 or "
+          "0-3+8-11,4-7+12-15. Each domain must lie in one NUMA node.");
+ABSL_FLAG(bool, show_topology, false,
+          "Print the machine's domains and exit (needs neither root nor "
+          "sched_ext).");
+ABSL_FLAG(bool, json, false, "With --show_topology: print one JSON object.");
+ABSL_FLAG(std::string, hwloc_synthetic, "",
+          "With --show_topology: use this hwloc synthetic topology instead of "
+          "the machine, e.g. \"pack:2 numa:2 l3:4 core:8 pu:2\".");
+ABSL_FLAG(std::string, hwloc_xml, "",
+          "With --show_topology: use this hwloc XML export instead of the "
+          "machine.");
+ABSL_FLAG(absl::Duration, stats_interval, absl::ZeroDuration(),
+          "Print the BPF counters this often (e.g. 1s); 0 prints them once, "
+          "at exit.");
+ABSL_FLAG(absl::Duration, debug_inject_error_after, absl::ZeroDuration(),
+          "Testing: make the BPF scheduler raise an error this long after it "
+          "loads, to exercise the error exit path. 0 = never.");
+
+namespace {
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "scx_atlas: %s\n", message.c_str());
+  return 2;
+}
+
+absl::StatusOr<atlas::Layout> MakeLayout(const atlas::DomainOptions& options,
+                                         const std::string& synthetic,
+                                         const std::string& xml) {
+  absl::StatusOr<atlas::Topology> topology =
+      !synthetic.empty() ? atlas::LoadSyntheticTopology(synthetic)
+      : !xml.empty()     ? atlas::LoadXmlTopology(xml)
+                         : atlas::LoadHostTopology();
+  if (!topology.ok()) return topology.status();
+  absl::StatusOr<std::vector<atlas::Domain>> domains =
+      atlas::BuildDomains(*topology, options);
+  if (!domains.ok()) return domains.status();
+  return atlas::Layout{*std::move(topology), *std::move(domains)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "a sched_ext load-balancing scheduler (per-LLC domains in BPF, a "
+      "userspace planner).\nUsage: scx_atlas [flags]   (root, a kernel with "
+      "CONFIG_SCHED_CLASS_EXT)\nThe policy is described at the top of "
+      "bpf/atlas.bpf.c.");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return Usage(absl::StrCat("unexpected argument '", rest[1],
+                              "' (flags are --name=value; see --help)"));
+  }
+
+  const std::string synthetic = absl::GetFlag(FLAGS_hwloc_synthetic);
+  const std::string xml = absl::GetFlag(FLAGS_hwloc_xml);
+  const bool show = absl::GetFlag(FLAGS_show_topology);
+  if (!synthetic.empty() && !xml.empty()) {
+    return Usage("--hwloc_synthetic and --hwloc_xml exclude each other");
+  }
+  if (!show &&
+      (!synthetic.empty() || !xml.empty() || absl::GetFlag(FLAGS_json))) {
+    return Usage(
+        "--hwloc_synthetic, --hwloc_xml and --json need --show_topology");
+  }
+  atlas::DomainOptions domain_options;
+  domain_options.cache_level = absl::GetFlag(FLAGS_cache_level);
+  domain_options.cpumasks = absl::GetFlag(FLAGS_cpumasks);
+
+  if (show) {
+    absl::StatusOr<atlas::Layout> layout =
+        MakeLayout(domain_options, synthetic, xml);
+    if (!layout.ok()) return Usage(std::string(layout.status().message()));
+    std::fputs(
+        absl::GetFlag(FLAGS_json)
+            ? atlas::FormatLayoutJson(layout->topology, layout->domains).c_str()
+            : atlas::FormatLayoutTable(layout->topology, layout->domains)
+                  .c_str(),
+        stdout);
+    return 0;
+  }
+
+  const int64_t slice_us = absl::GetFlag(FLAGS_slice_us);
+  if (slice_us < 100 || slice_us > 1'000'000) {
+    return Usage(absl::StrCat("--slice_us=", slice_us,
+                              ": must be between 100 and 1000000"));
+  }
+  const absl::Duration stats_interval = absl::GetFlag(FLAGS_stats_interval);
+  const absl::Duration inject = absl::GetFlag(FLAGS_debug_inject_error_after);
+  if (stats_interval < absl::ZeroDuration() || inject < absl::ZeroDuration()) {
+    return Usage("durations must not be negative");
+  }
+
+  atlas::RunOptions options;
+  options.scheduler.slice_ns = static_cast<uint64_t>(slice_us) * 1000;
+  options.scheduler.fifo = absl::GetFlag(FLAGS_fifo);
+  options.scheduler.debug_inject_error_after_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(inject));
+  options.stats_interval = stats_interval;
+  // Validate the layout before touching the kernel: bad --cpumasks is a
+  // usage error even on a machine without sched_ext.
+  if (absl::StatusOr<atlas::Layout> layout = MakeLayout(domain_options, "", "");
+      !layout.ok()) {
+    return Usage(std::string(layout.status().message()));
+  }
+  options.make_layout = [domain_options] {
+    return MakeLayout(domain_options, "", "");
+  };
+  return atlas::RunBalanced(options);
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// scheduler/runner.h: the balanced-mode lifecycle. Preflight, load, attach,
+// then wait until SIGINT/SIGTERM or until the kernel ends the scheduler;
+// report the exit and return the process exit status (0 clean, 1 error).
+// A scheduler that asks to be restarted (SCX_ECODE_ACT_RESTART, e.g. after
+// CPU hotplug) is reloaded with a fresh topology.
+//
+// Thread safety: call from the main thread only; installs signal handlers.
+#ifndef SCX_ATLAS_SCHEDULER_RUNNER_H_
+#define SCX_ATLAS_SCHEDULER_RUNNER_H_
+
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "scheduler/bpf_scheduler.h"
+#include "topology/domains.h"
+#include "topology/topology.h"
+
+namespace atlas {
+
+struct Layout {
+  Topology topology;
+  std::vector<Domain> domains;
+};
+
+struct RunOptions {
+  SchedulerConfig scheduler;
+  absl::Duration stats_interval = absl::ZeroDuration();  // 0: final only
+  // Builds the domain layout; called again on restart.
+  std::function<absl::StatusOr<Layout>()> make_layout;
+};
+
+int RunBalanced(const RunOptions& options);
+
+}  // namespace atlas
+
+#endif  // SCX_ATLAS_SCHEDULER_RUNNER_H_

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Pure parts of the scheduler runtime: preflight over a fake sysfs tree, the
+// exit record's words and status, the counter names.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "scheduler/exit_info.h"
+#include "scheduler/preflight.h"
+#include "scheduler/stats.h"
+
+namespace atlas {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class FakeSysfs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/sysfsXXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl + "/sched_ext";
+  }
+  void Write(const std::string& state, const std::string& ops) {
+    mkdir(dir_.c_str(), 0755);
+    mkdir((dir_ + "/root").c_str(), 0755);
+    std::ofstream(dir_ + "/state") << state << "\n";
+    std::ofstream(dir_ + "/root/ops") << ops << "\n";
+  }
+  std::string dir_;
+};
+
+TEST_F(FakeSysfs, NoSchedExtPointsToTheVm) {
+  absl::Status s = CheckCanLoad(dir_, /*is_root=*/true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no sched_ext"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("tools/demo"));
+}
+
+TEST_F(FakeSysfs, NotRoot) {
+  Write("disabled", "");
+  absl::Status s = CheckCanLoad(dir_, /*is_root=*/false);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("must run as root"));
+}
+
+TEST_F(FakeSysfs, AnotherSchedulerActive) {
+  Write("enabled", "rusty");
+  EXPECT_EQ(ActiveScheduler(dir_), "rusty");
+  absl::Status s = CheckCanLoad(dir_, /*is_root=*/true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("('rusty') is already active"));
+}
+
+TEST_F(FakeSysfs, ReadyToLoad) {
+  Write("disabled", "");
+  EXPECT_EQ(ActiveScheduler(dir_), "");
+  EXPECT_TRUE(CheckCanLoad(dir_, /*is_root=*/true).ok());
+}
+
+atlas_exit_info Exit(int kind, const char* reason, const char* msg,
+                     int64_t code = 0) {
+  atlas_exit_info info = {};
+  info.exited = 1;
+  info.kind = kind;
+  info.exit_code = code;
+  std::strncpy(info.reason, reason, sizeof(info.reason) - 1);
+  std::strncpy(info.msg, msg, sizeof(info.msg) - 1);
+  return info;
+}
+
+TEST(ExitInfo, UserUnregisterIsClean) {
+  atlas_exit_info info = Exit(kScxExitUnreg, "unregistered from user space",
+                              "unregistered from user space");
+  EXPECT_EQ(ExitStatus(info), 0);
+  EXPECT_FALSE(IsErrorExit(info));
+  EXPECT_EQ(DescribeExit(info),
+            "unregistered from user space (kind 64): unregistered from user "
+            "space");
+}
+
+TEST(ExitInfo, BpfErrorIsAFailure) {
+  atlas_exit_info info = Exit(kScxExitErrorBpf, "scx_bpf_error", "boom");
+  EXPECT_EQ(ExitStatus(info), 1);
+  EXPECT_THAT(DescribeExit(info), HasSubstr("boom"));
+  EXPECT_EQ(ExitStatus(Exit(kScxExitErrorStall, "stall", "")), 1);
+  EXPECT_EQ(ExitStatus(Exit(kScxExitSysrq, "sysrq", "")), 0);
+}
+
+TEST(ExitInfo, RestartRequest) {
+  EXPECT_TRUE(
+      WantsRestart(Exit(kScxExitUnregBpf, "", "", kScxEcodeActRestart)));
+  EXPECT_FALSE(WantsRestart(Exit(kScxExitUnregBpf, "", "", 0)));
+}
+
+TEST(ExitInfo, UnterminatedStringsStayInBounds) {
+  atlas_exit_info info = Exit(kScxExitError, "", "");
+  std::memset(info.reason, 'r', sizeof(info.reason));
+  std::memset(info.msg, 'm', sizeof(info.msg));
+  const std::string text = DescribeExit(info);
+  EXPECT_THAT(text, HasSubstr(std::string(ATLAS_EXIT_REASON_LEN, 'r')));
+  EXPECT_THAT(text,
+              Not(HasSubstr(std::string(ATLAS_EXIT_REASON_LEN + 1, 'r'))));
+  EXPECT_THAT(text, HasSubstr(std::string(ATLAS_EXIT_MSG_LEN, 'm')));
+  EXPECT_THAT(text, Not(HasSubstr(std::string(ATLAS_EXIT_MSG_LEN + 1, 'm'))));
+}
+
+TEST(Stats, NamesComeFromTheTable) {
+  std::vector<uint64_t> counters(ATLAS_NR_STATS, 0);
+  counters[ATLAS_STAT_DIRECT_IDLE] = 7;
+  counters[ATLAS_STAT_DISPATCH_STEAL] = 3;
+  const std::string text = FormatStats(counters);
+  EXPECT_THAT(text, HasSubstr("direct_idle=7"));
+  EXPECT_THAT(text, HasSubstr("dispatch_steal=3"));
+  EXPECT_EQ(std::string(kStatDescs[ATLAS_STAT_ENQ_DOMAIN].name), "enq_domain");
+}
+
+}  // namespace
+}  // namespace atlas

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for the guest side of the VM tests (sourced by tests/vm/test_*.sh,
+# which tests/vm/run.sh runs inside tools/vm/vm-run). ATLAS_BIN is the staged
+# scx_atlas binary. Every check prints what it saw; `fail` ends the test.
+set -u
+SCX=/sys/kernel/sched_ext
+ATLAS_BIN=${ATLAS_BIN:?ATLAS_BIN not set}
+ATLAS_LOG=/tmp/atlas.log
+ATLAS_PID=
+cd /tmp   # stress-ng needs a writable working directory
+
+fail() { echo "FAIL: $*"; [ -f "$ATLAS_LOG" ] && { echo "--- scx_atlas output ---"; tail -20 "$ATLAS_LOG"; }; exit 1; }
+pass() { echo "PASS: $*"; }
+state() { cat $SCX/state; }
+ops() { cat $SCX/root/ops 2>/dev/null; }
+
+# wait_state STATE [TENTHS]: wait until sched_ext's state is STATE.
+wait_state() {
+  local i
+  for ((i = 0; i < ${2:-100}; i++)); do
+    [ "$(state)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_atlas [ARGS...]: start scx_atlas in the background, wait until enabled.
+start_atlas() {
+  [ "$(state)" = disabled ] || fail "sched_ext not disabled before start: $(state)"
+  "$ATLAS_BIN" "$@" > "$ATLAS_LOG" 2>&1 &
+  ATLAS_PID=$!
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ "$(state)" = enabled ] && [ "$(ops)" = atlas ] && break
+    kill -0 "$ATLAS_PID" 2>/dev/null || fail "scx_atlas exited during start"
+    sleep 0.1
+  done
+  [ "$(state)" = enabled ] || fail "state is '$(state)', not enabled, 20 s after start"
+  [ "$(ops)" = atlas ] || fail "root/ops is '$(ops)', not atlas"
+  echo "scx_atlas enabled (pid $ATLAS_PID): state=$(state) ops=$(ops)"
+}
+
+# stop_atlas SIGNAL: send SIGNAL, wait, set ATLAS_RC.
+stop_atlas() {
+  kill -"$1" "$ATLAS_PID" 2>/dev/null || fail "scx_atlas (pid $ATLAS_PID) is not running"
+  wait "$ATLAS_PID"
+  ATLAS_RC=$?
+  echo "scx_atlas exit status after SIG$1: $ATLAS_RC"
+}
+
+# stat_value NAME: a counter from scx_atlas's "final stats" line.
+stat_value() {
+  grep 'final stats:' "$ATLAS_LOG" | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# workload SECS: stress-ng on every CPU plus hackbench, for about SECS.
+workload() {
+  local secs=$1 start=$SECONDS
+  stress-ng --cpu "$(nproc)" --timeout "$secs" --metrics-brief > /tmp/stress.log 2>&1 &
+  local sp=$!
+  while [ $((SECONDS - start)) -lt "$secs" ]; do
+    hackbench -g 2 -l 100 > /tmp/hackbench.log 2>&1 || fail "hackbench failed: $(tail -2 /tmp/hackbench.log)"
+  done
+  wait $sp || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
+  echo "workload: ${secs}s of stress-ng --cpu $(nproc) + hackbench: $(grep -E 'cpu ' /tmp/stress.log | tail -1 | sed 's/  */ /g')"
+}

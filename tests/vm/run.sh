@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tests/vm/run.sh [--bin PATH] [--counts FILE] [TEST...]
+# Runs each VM test (tests/vm/test_*.sh, or the ones named) in its own fresh
+# guest through tools/vm/vm-run. A test's "# vm: ARGS" line gives the guest
+# topology; its "# allow: REGEX" line names kernel log lines it provokes on
+# purpose; a "# host: true" test runs on the host (it drives vm-run itself).
+# A test passes when it exits 0 and the guest kernel log is clean.
+# -v: print every test's output. --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
+# it is copied where the guest can see it. --counts: write "PASSED FAILED".
+set -u -o pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
+BIN= COUNTS= VERBOSE=0 TESTS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin) BIN=$2; shift 2 ;;
+    --counts) COUNTS=$2; shift 2 ;;
+    -v|--verbose) VERBOSE=1; shift ;;
+    -*) echo "tests/vm/run.sh: unknown option $1" >&2; exit 2 ;;
+    *) TESTS+=("$1"); shift ;;
+  esac
+done
+cd "$ROOT"
+if [ -z "$BIN" ]; then
+  bazel build //:scx_atlas >/dev/null 2>&1 || { bazel build //:scx_atlas; exit 1; }
+  BIN=$(bazel info bazel-bin 2>/dev/null)/scx_atlas
+fi
+[ -x "$BIN" ] || { echo "tests/vm/run.sh: $BIN is not executable" >&2; exit 2; }
+[ ${#TESTS[@]} -gt 0 ] || TESTS=(tests/vm/test_*.sh)
+
+# The guest sees the host's root read-only, but not /root or /tmp, where
+# Bazel's outputs may live: stage the binary in the cache.
+STAGE=$(mkdir -p "$CACHE/stage" && mktemp -d "$CACHE/stage/XXXXXX") || exit 2
+trap 'rm -rf "$STAGE"' EXIT
+install -m 755 "$BIN" "$STAGE/scx_atlas"
+
+passed=0 failed=0 failures=()
+for t in "${TESTS[@]}"; do
+  name=$(basename "$t" .sh)
+  vm_args=$(sed -n 's/^# vm: //p' "$t" | head -1)
+  allow=$(sed -n 's/^# allow: //p' "$t" | head -1)
+  log=$STAGE/$name.log
+  start=$(date +%s%N)
+  if grep -q '^# host: true' "$t"; then   # tests of the harness itself
+    bash "$t" > "$log" 2>&1
+  else
+    # shellcheck disable=SC2086
+    tools/vm/vm-run $vm_args ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
+      -e ATLAS_BIN="$STAGE/scx_atlas" "$t" > "$log" 2>&1
+  fi
+  rc=$?
+  secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
+  if [ $rc = 0 ]; then
+    passed=$((passed + 1)); printf 'PASS %-28s %6ss  %s\n' "$name" "$secs" "$(grep '^PASS:' "$log" | tail -1 | cut -c7-)"
+    [ $VERBOSE = 1 ] && sed 's/^/    | /' "$log"
+  else
+    failed=$((failed + 1)); failures+=("$name")
+    printf 'FAIL %-28s %6ss  (exit %s)\n' "$name" "$secs" "$rc"
+    sed 's/^/    | /' "$log"
+  fi
+done
+echo "vm tests: $passed passed, $failed failed${failures[*]:+ (${failures[*]})}"
+[ -n "$COUNTS" ] && echo "$passed $failed" > "$COUNTS"
+[ $failed = 0 ]

@@ -1,0 +1,25 @@
+#!/bin/bash
+# host: true
+# The harness itself (tools/vm/vm-run), run on the host: exit status passes
+# through, output streams back, the guest topology follows --smp/--numa, and
+# a WARNING in the guest kernel log fails a command that otherwise passed.
+set -u
+VM=tools/vm/vm-run
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$($VM -s 2:2:2 'echo cpus=$(nproc) nodes=$(ls -d /sys/devices/system/node/node[0-9]* | wc -l) smt=$(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list) sched_ext=$(cat /sys/kernel/sched_ext/state); exit 3')
+rc=$?
+echo "guest said: $out (exit $rc)"
+[ $rc = 3 ] || fail "exit status $rc, want the command's 3"
+[[ "$out" == *"cpus=8 nodes=2 smt=0-1 sched_ext=disabled"* ]] || fail "unexpected guest topology: $out"
+
+$VM -s 1:1:1 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 injected" > /dev/kmsg' > /dev/null 2>&1
+rc=$?
+echo "kernel WARNING in the guest log -> exit $rc"
+[ $rc = 123 ] || fail "a kernel WARNING gave exit $rc, want 123"
+
+$VM -s 1:1:1 -A 'fake/test.c' 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 injected" > /dev/kmsg' > /dev/null 2>&1
+rc=$?
+echo "same WARNING, allowed with -A -> exit $rc"
+[ $rc = 0 ] || fail "an allowed WARNING gave exit $rc, want 0"
+echo "PASS: exit status, output, topology and kernel-log checks work"

@@ -1,0 +1,32 @@
+#!/bin/bash
+# vm: -s 1:2:1
+# Clear one-line errors and non-zero exits: not root, another sched_ext
+# scheduler active, bad flags.
+. "$(dirname "$0")/lib.sh"
+
+one_line_error() {  # EXPECTED_RC PATTERN CMD...
+  local want=$1 pat=$2; shift 2
+  "$@" > /tmp/out.log 2>&1
+  local rc=$? lines
+  lines=$(wc -l < /tmp/out.log)
+  echo "\$ $* -> exit $rc: $(cat /tmp/out.log)"
+  [ "$rc" = "$want" ] || fail "exit status $rc, want $want"
+  [ "$lines" = 1 ] || fail "$lines lines of output, want one"
+  grep -q -- "$pat" /tmp/out.log || fail "output does not match '$pat'"
+}
+
+one_line_error 1 'must run as root' setpriv --reuid=65534 --regid=65534 --clear-groups "$ATLAS_BIN"
+one_line_error 2 'slice_us' "$ATLAS_BIN" --slice_us=0
+one_line_error 2 'overlap' "$ATLAS_BIN" --cpumasks=0-1,1
+one_line_error 2 'in no domain' "$ATLAS_BIN" --cpumasks=0
+one_line_error 2 'not present' "$ATLAS_BIN" --cpumasks=0-1,7
+one_line_error 1 'Unknown command line flag' "$ATLAS_BIN" --no_such_flag
+[ "$(state)" = disabled ] || fail "a failed start changed the state to $(state)"
+
+start_atlas
+one_line_error 1 "another sched_ext scheduler ('atlas') is already active" "$ATLAS_BIN"
+[ "$(ops)" = atlas ] || fail "the second instance disturbed the first: ops=$(ops)"
+stop_atlas TERM
+[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC after SIGTERM, want 0"
+wait_state disabled 50 || fail "state '$(state)' after SIGTERM"
+pass "not root, already active and bad flags give one clear line and a non-zero exit"
