@@ -7,6 +7,10 @@
  *    hands it over as rodata: cpu_domain[] and domain_node[]). Each domain owns
  *    one dispatch queue (DSQ id = domain id), created on the domain's NUMA
  *    node, so a task queued in a domain is run by a CPU that shares its cache.
+ *    ops.init also turns the layout into cpumasks (bpf_cpumask kptrs in
+ *    array maps): one per domain, per NUMA node and per core (its SMT
+ *    siblings), and counts them back into topo_check, which userspace
+ *    compares with what it sent before it reports the scheduler enabled.
  *
  * b. Wake-up. select_cpu lets the kernel's default idle picker look for an
  *    idle CPU near the previous one (it prefers a whole idle SMT core, then
@@ -50,11 +54,43 @@ const volatile __u32 nr_domains = 1;
 const volatile __u64 slice_ns = SCX_SLICE_DFL;
 const volatile bool fifo_sched = false;
 const volatile __u64 debug_inject_error_after_ns = 0; /* tests: 0 = never */
-const volatile __u32 cpu_domain[ATLAS_MAX_CPUS];
+const volatile __u32 nr_cores = 1;
+const volatile __u32 cpu_domain[ATLAS_MAX_CPUS]; /* ATLAS_NO_DOMAIN: offline */
+const volatile __u32 cpu_core[ATLAS_MAX_CPUS]; /* index of the CPU's core */
 const volatile __s32 domain_node[ATLAS_MAX_DOMAINS];
 
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
+struct atlas_topo_check topo_check;
+
+/*
+ * Topology cpumasks, built by ops.init from the rodata layout: one per
+ * domain, per NUMA node (indexed by node id) and per core (SMT siblings).
+ */
+struct mask_ctx {
+	struct bpf_cpumask __kptr *mask;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATLAS_MAX_DOMAINS);
+	__type(key, u32);
+	__type(value, struct mask_ctx);
+} domain_masks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATLAS_MAX_NODES);
+	__type(key, u32);
+	__type(value, struct mask_ctx);
+} node_masks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATLAS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct mask_ctx);
+} core_masks SEC(".maps");
 
 /* The newest vtime a task of each domain started running with. */
 static u64 domain_vtime_now[ATLAS_MAX_DOMAINS];
@@ -175,10 +211,106 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 			      debug_inject_error_after_ns / 1000000);
 }
 
+/* Gives entries [0, nr) of a mask map an empty cpumask each. */
+static __always_inline s32 create_masks(void *map, u32 nr)
+{
+	struct bpf_cpumask *mask;
+	struct mask_ctx *ctx;
+	u32 i;
+
+	bpf_for(i, 0, nr)
+	{
+		ctx = bpf_map_lookup_elem(map, &i);
+		if (!ctx)
+			return -ENOENT;
+		mask = bpf_cpumask_create();
+		if (!mask)
+			return -ENOMEM;
+		mask = bpf_kptr_xchg(&ctx->mask, mask);
+		if (mask)
+			bpf_cpumask_release(mask);
+	}
+	return 0;
+}
+
+/* Under RCU: the mask at map[idx], or NULL. */
+static __always_inline struct bpf_cpumask *mask_of(void *map, u32 idx)
+{
+	struct mask_ctx *ctx = bpf_map_lookup_elem(map, &idx);
+
+	return ctx ? ctx->mask : NULL;
+}
+
+static __always_inline u32 mask_weight(void *map, u32 idx)
+{
+	struct bpf_cpumask *mask = mask_of(map, idx);
+
+	return mask ? bpf_cpumask_weight((const struct cpumask *)mask) : 0;
+}
+
+/* Builds the topology cpumasks and counts them back into topo_check. */
+static s32 build_topology_masks(void)
+{
+	struct bpf_cpumask *mask;
+	u32 cpu, dom, node, i, weight;
+	s32 ret;
+
+	if ((ret = create_masks(&domain_masks, nr_domains)) ||
+	    (ret = create_masks(&node_masks, ATLAS_MAX_NODES)) ||
+	    (ret = create_masks(&core_masks, nr_cores)))
+		return ret;
+
+	bpf_rcu_read_lock();
+	bpf_for(cpu, 0, nr_cpu_ids)
+	{
+		if (cpu >= ATLAS_MAX_CPUS)
+			break;
+		dom = cpu_domain[cpu];
+		if (dom >= ATLAS_MAX_DOMAINS)
+			continue; /* ATLAS_NO_DOMAIN: offline */
+		node = (u32)domain_node[dom] & (ATLAS_MAX_NODES - 1);
+		if ((mask = mask_of(&domain_masks, dom)))
+			bpf_cpumask_set_cpu(cpu, mask);
+		if ((mask = mask_of(&node_masks, node)))
+			bpf_cpumask_set_cpu(cpu, mask);
+		if ((mask = mask_of(&core_masks, cpu_core[cpu])))
+			bpf_cpumask_set_cpu(cpu, mask);
+	}
+	bpf_for(i, 0, nr_domains)
+	{
+		if (i >= ATLAS_MAX_DOMAINS)
+			break;
+		weight = mask_weight(&domain_masks, i);
+		topo_check.domain_cpus[i] = weight;
+		topo_check.nr_cpus += weight;
+	}
+	bpf_for(i, 0, ATLAS_MAX_NODES)
+	{
+		if (i >= ATLAS_MAX_NODES)
+			break;
+		topo_check.node_cpus[i] = mask_weight(&node_masks, i);
+	}
+	bpf_for(i, 0, nr_cores)
+	{
+		if (mask_weight(&core_masks, i) > 1)
+			topo_check.nr_smt_cores++;
+	}
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 {
 	u32 d;
 	s32 ret;
+
+	ret = build_topology_masks();
+	topo_check.error = ret;
+	topo_check.done = 1;
+	if (ret) {
+		scx_bpf_error("failed to build the topology cpumasks: %d", ret);
+		return ret;
+	}
 
 	for (d = 0; d < ATLAS_MAX_DOMAINS; d++) {
 		if (d >= nr_domains)

@@ -16,6 +16,12 @@
 #include "shared/intf.h"
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
 
 #define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
 #define BPF_STRUCT_OPS_SLEEPABLE(name, args...) SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
@@ -36,6 +42,12 @@
 		scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));		\
 	})
 /* clang-format on */
+
+/*
+ * Loops use libbpf's bpf_for(i, start, end) (bpf_helpers.h): an open-coded
+ * iterator the verifier checks once instead of unrolling. It does not know
+ * i < end: bound-check or mask i before indexing an array.
+ */
 
 static __always_inline bool vtime_before(u64 a, u64 b)
 {

@@ -40,9 +40,14 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->slice_ns = config.slice_ns;
   ro->fifo_sched = config.fifo;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
+  ro->nr_cores = static_cast<uint32_t>(topology.cores.size());
+  for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;
     for (int cpu : domain.cpus) ro->cpu_domain[cpu] = domain.id;
+  }
+  for (const CpuInfo& info : topology.cpus) {
+    ro->cpu_core[info.cpu] = static_cast<uint32_t>(info.core);
   }
 
   if (int err = atlas_bpf__load(skel); err != 0) {
@@ -82,6 +87,12 @@ void BpfScheduler::Detach() {
 
 bool BpfScheduler::Exited() const {
   return __atomic_load_n(&skel_->bss->exit_info.exited, __ATOMIC_ACQUIRE) != 0;
+}
+
+atlas_topo_check BpfScheduler::TopoCheck() const {
+  atlas_topo_check check;
+  std::memcpy(&check, &skel_->bss->topo_check, sizeof(check));
+  return check;
 }
 
 atlas_exit_info BpfScheduler::ExitInfo() const {

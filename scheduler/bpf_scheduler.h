@@ -49,6 +49,9 @@ class BpfScheduler {
   bool Exited() const;
   atlas_exit_info ExitInfo() const;
 
+  // What ops.init counted back from the cpumasks it built (after Attach).
+  atlas_topo_check TopoCheck() const;
+
   // Counters summed over all CPUs, indexed by enum atlas_stat.
   absl::StatusOr<std::vector<uint64_t>> ReadStats() const;
 

@@ -12,6 +12,7 @@
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
 #include "scheduler/stats.h"
+#include "scheduler/topo_check.h"
 
 namespace atlas {
 namespace {
@@ -61,6 +62,13 @@ int RunBalanced(const RunOptions& options) {
         options.scheduler, layout->topology, layout->domains);
     if (!sched.ok()) return Fail(sched.status());
     if (absl::Status s = (*sched)->Attach(); !s.ok()) return Fail(s);
+    absl::StatusOr<std::string> topo = VerifyTopoCheck(
+        (*sched)->TopoCheck(), layout->topology, layout->domains);
+    if (!topo.ok()) {
+      (*sched)->Detach();
+      return Fail(topo.status());
+    }
+    std::printf("scx_atlas: BPF topology verified: %s\n", topo->c_str());
     std::printf(
         "scx_atlas: enabled: %zu CPUs in %zu domains, slice %llu us%s\n",
         layout->topology.cpus.size(), layout->domains.size(),

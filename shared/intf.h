@@ -37,6 +37,22 @@ struct atlas_cpu_stats {
 	__u64 counters[ATLAS_NR_STATS];
 };
 
+/* cpu_domain[] value of a CPU that is in no domain (offline, not present). */
+#define ATLAS_NO_DOMAIN 0xffffffffu
+
+/*
+ * What ops.init built from the rodata layout, counted back from the
+ * cpumasks themselves: userspace compares it with the layout it sent.
+ */
+struct atlas_topo_check {
+	__u32 done; /* set by ops.init once the masks are built */
+	__s32 error; /* non-zero: a mask could not be created */
+	__u32 nr_cpus; /* CPUs in some domain mask */
+	__u32 nr_smt_cores; /* cores whose sibling mask has > 1 CPU */
+	__u32 domain_cpus[ATLAS_MAX_DOMAINS];
+	__u32 node_cpus[ATLAS_MAX_NODES];
+};
+
 struct atlas_exit_info {
 	__u32 exited; /* set last, after the fields below */
 	__s32 kind; /* enum scx_exit_kind */
@@ -50,6 +66,7 @@ struct atlas_exit_info {
 #define ATLAS_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
 static_assert(std::is_trivially_copyable_v<atlas_cpu_stats>);
 static_assert(std::is_trivially_copyable_v<atlas_exit_info>);
+static_assert(std::is_trivially_copyable_v<atlas_topo_check>);
 #else
 #define ATLAS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
@@ -60,6 +77,8 @@ ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_stats) == 8 * ATLAS_NR_STATS,
 		    "atlas_cpu_stats has no padding");
 ATLAS_STATIC_ASSERT((ATLAS_MAX_CPUS & (ATLAS_MAX_CPUS - 1)) == 0,
 		    "ATLAS_MAX_CPUS is a power of two");
+ATLAS_STATIC_ASSERT((ATLAS_MAX_NODES & (ATLAS_MAX_NODES - 1)) == 0,
+		    "ATLAS_MAX_NODES is a power of two");
 ATLAS_STATIC_ASSERT((ATLAS_MAX_DOMAINS & (ATLAS_MAX_DOMAINS - 1)) == 0,
 		    "ATLAS_MAX_DOMAINS is a power of two");
 

@@ -88,7 +88,7 @@ PACKAGES=(
   libelf-dev zlib1g-dev pkg-config zstd                  # libbpf, kernel unpack
   libhwloc-dev hwloc libeigen3-dev                       # topology, planner math
   libgtest-dev libgmock-dev libbenchmark-dev             # tests, benchmarks
-  stress-ng rt-tests iproute2 procps util-linux          # VM workloads, guest tools
+  stress-ng rt-tests iproute2 procps util-linux jq       # VM workloads, guest tools
 )
 BACKPORTS=(qemu-system-x86 bpftool)                       # bookworm-backports
 missing() {

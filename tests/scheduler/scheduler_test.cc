@@ -14,6 +14,9 @@
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
 #include "scheduler/stats.h"
+#include "scheduler/topo_check.h"
+#include "topology/domains.h"
+#include "topology/hwloc_loader.h"
 
 namespace atlas {
 namespace {
@@ -121,6 +124,60 @@ TEST(Stats, NamesComeFromTheTable) {
   EXPECT_THAT(text, HasSubstr("direct_idle=7"));
   EXPECT_THAT(text, HasSubstr("dispatch_steal=3"));
   EXPECT_EQ(std::string(kStatDescs[ATLAS_STAT_ENQ_DOMAIN].name), "enq_domain");
+}
+
+class TopoCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Topology> t =
+        LoadSyntheticTopology("pack:2 l3:1 core:2 pu:2");
+    ASSERT_TRUE(t.ok()) << t.status();
+    topology_ = *t;
+    absl::StatusOr<std::vector<Domain>> d = BuildDomains(topology_, {});
+    ASSERT_TRUE(d.ok()) << d.status();
+    domains_ = *d;
+    check_ = {};
+    check_.done = 1;
+    check_.nr_cpus = 8;
+    check_.nr_smt_cores = 4;
+    check_.domain_cpus[0] = check_.domain_cpus[1] = 4;
+    check_.node_cpus[0] = 8;  // synthetic without numa: one node
+  }
+  Topology topology_;
+  std::vector<Domain> domains_;
+  atlas_topo_check check_;
+};
+
+TEST_F(TopoCheckTest, MatchingMasksGiveASummary) {
+  absl::StatusOr<std::string> s = VerifyTopoCheck(check_, topology_, domains_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(*s, "8 CPUs, domains 4+4, nodes 8, 4 SMT cores");
+}
+
+TEST_F(TopoCheckTest, EveryDifferenceIsCaught) {
+  atlas_topo_check bad = check_;
+  bad.domain_cpus[1] = 3;
+  EXPECT_THAT(
+      std::string(VerifyTopoCheck(bad, topology_, domains_).status().message()),
+      HasSubstr("domain 1 has 3 CPUs in BPF, 4 in the layout"));
+  bad = check_;
+  bad.node_cpus[0] = 7;
+  EXPECT_THAT(
+      std::string(VerifyTopoCheck(bad, topology_, domains_).status().message()),
+      HasSubstr("node 0 has 7"));
+  bad = check_;
+  bad.nr_smt_cores = 0;
+  EXPECT_THAT(
+      std::string(VerifyTopoCheck(bad, topology_, domains_).status().message()),
+      HasSubstr("0 SMT cores in BPF, 4 in the layout"));
+  bad = check_;
+  bad.done = 0;
+  EXPECT_FALSE(VerifyTopoCheck(bad, topology_, domains_).ok());
+  bad = check_;
+  bad.error = -12;
+  EXPECT_THAT(
+      std::string(VerifyTopoCheck(bad, topology_, domains_).status().message()),
+      HasSubstr("-12"));
 }
 
 }  // namespace

@@ -159,6 +159,55 @@ TEST(Domains, OfflineCpuInTheMiddleByHand) {
   EXPECT_THAT(BuildError(t, options), HasSubstr("CPU 2 in '2-3' is offline"));
 }
 
+Topology Xml(const std::string& name) {
+  absl::StatusOr<Topology> t =
+      LoadXmlTopology("tests/topology/testdata/" + name);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : Topology{};
+}
+
+TEST(Domains, HybridSplitsPerformanceAndEfficiencyCores) {
+  // 2 P-cores with SMT2 (0-3) + 2 clusters of 4 E-cores sharing an L2
+  // (4-7, 8-11), all under one L3; cpukinds rank the E-cores lower.
+  Topology t = Xml("hybrid.xml");
+  ASSERT_EQ(t.cpus.size(), 12u);
+  EXPECT_THAT(t.SmtSiblings(1), ElementsAre(0, 1));
+  EXPECT_THAT(t.SmtSiblings(6), ElementsAre(6));
+  EXPECT_EQ(t.Find(0)->kind, CpuKind::kPerformance);
+  EXPECT_EQ(t.Find(0)->capacity, kMaxCapacity);
+  EXPECT_EQ(t.Find(11)->kind, CpuKind::kEfficiency);
+  EXPECT_EQ(t.Find(11)->capacity, kMaxCapacity / 2);
+  std::vector<Domain> d = Build(t);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].cpus, Range(0, 3));
+  EXPECT_EQ(d[0].kind, CpuKind::kPerformance);
+  EXPECT_EQ(d[0].capacity, 4 * kMaxCapacity);
+  EXPECT_EQ(d[1].cpus, Range(4, 11));
+  EXPECT_EQ(d[1].kind, CpuKind::kEfficiency);
+  EXPECT_EQ(d[1].capacity, 8 * kMaxCapacity / 2);
+  DomainOptions options;
+  options.cache_level = 2;
+  d = Build(t, options);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_THAT(d[1].cpus, ElementsAre(2, 3));
+  EXPECT_EQ(d[2].cpus, Range(4, 7));
+  EXPECT_EQ(d[3].kind, CpuKind::kEfficiency);
+}
+
+TEST(Domains, OfflineCpuInTheMiddleFromXml) {
+  Topology t = Xml("offline_cpu.xml");
+  EXPECT_EQ(t.nr_cpu_ids, 8);
+  ASSERT_EQ(t.cpus.size(), 7u);
+  EXPECT_EQ(t.Find(3), nullptr);
+  std::vector<Domain> d = Build(t);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_THAT(d[0].cpus, ElementsAre(0, 1, 2));
+  EXPECT_EQ(d[1].cpus, Range(4, 7));
+  DomainOptions options;
+  options.cpumasks = "0-3,4-7";
+  EXPECT_THAT(BuildError(t, options), HasSubstr("CPU 3 in '0-3' is offline"));
+}
+
 TEST(CpuList, ParsesAndFormats) {
   absl::StatusOr<std::vector<int>> cpus = ParseCpuList("8,0-2,4+5,2");
   ASSERT_TRUE(cpus.ok()) << cpus.status();

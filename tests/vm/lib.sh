@@ -24,14 +24,15 @@ wait_state() {
   return 1
 }
 
-# start_atlas [ARGS...]: start scx_atlas in the background, wait until enabled.
+# start_atlas [ARGS...]: start scx_atlas in the background, wait until the
+# kernel says enabled and scx_atlas has reported itself enabled.
 start_atlas() {
   [ "$(state)" = disabled ] || fail "sched_ext not disabled before start: $(state)"
   "$ATLAS_BIN" "$@" > "$ATLAS_LOG" 2>&1 &
   ATLAS_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
-    [ "$(state)" = enabled ] && [ "$(ops)" = atlas ] && break
+    [ "$(state)" = enabled ] && [ "$(ops)" = atlas ] && grep -q '^scx_atlas: enabled' "$ATLAS_LOG" && break
     kill -0 "$ATLAS_PID" 2>/dev/null || fail "scx_atlas exited during start"
     sleep 0.1
   done
