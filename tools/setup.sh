@@ -85,6 +85,7 @@ fi
 PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-skylib           # build
   clang-19 llvm-19 clang-format-19 make gcc g++ dpkg-dev # compilers, apt-get source
+  git ca-certificates                                     # tools/check-format.sh, clones
   libelf-dev zlib1g-dev pkg-config zstd                  # libbpf, kernel unpack
   libhwloc-dev hwloc libeigen3-dev                       # topology, planner math
   libgtest-dev libgmock-dev libbenchmark-dev             # tests, benchmarks
