@@ -33,8 +33,8 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 # --- 1. apt sources --------------------------------------------------------
 SRC=/etc/apt/sources.list.d/scx-atlas.sources
 PIN=/etc/apt/preferences.d/scx-atlas
-URI=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-[ -n "$URI" ] || URI=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+URI=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 || true)
+[ -n "$URI" ] || URI=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$URI" ] || die "cannot find the Debian archive URI in /etc/apt/sources.list*"
 want_src=$(cat <<SRC_EOF
 # Written by scx_atlas tools/setup.sh.
