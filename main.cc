@@ -11,7 +11,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "scheduler/runner.h"
 #include "topology/domains.h"
@@ -23,6 +25,22 @@ ABSL_FLAG(int64_t, slice_us, 20000,
 ABSL_FLAG(bool, fifo, false,
           "Order each domain's queue first-in first-out instead of by "
           "weighted virtual time.");
+ABSL_FLAG(bool, kthreads_local, false,
+          "Send every per-CPU kernel thread straight to its CPU (kthreads "
+          "bound to one CPU always are).");
+ABSL_FLAG(int, greedy_threshold, 1,
+          "Steal from another domain of the same NUMA node when it queues at "
+          "least this many tasks; 0 = never.");
+ABSL_FLAG(int, greedy_threshold_x_numa, 0,
+          "Steal from a domain of another NUMA node when it queues at least "
+          "this many tasks, and allow direct-greedy placement across nodes; "
+          "0 = never (the default).");
+ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
+          "Half-life of the duty-cycle and load running averages.");
+ABSL_FLAG(std::string, debug_migrate, "",
+          "Testing: PID:DOMAIN[,PID:DOMAIN...], ask BPF to migrate those "
+          "tasks when SIGUSR1 arrives, then print their domains with every "
+          "stats line.");
 ABSL_FLAG(int, cache_level, 3,
           "Cache level whose instances become scheduling domains: 3 (LLC, "
           "default) or 2.");
@@ -121,7 +139,40 @@ int main(int argc, char** argv) {
     return Usage("durations must not be negative");
   }
 
+  const int greedy = absl::GetFlag(FLAGS_greedy_threshold);
+  const int greedy_x_numa = absl::GetFlag(FLAGS_greedy_threshold_x_numa);
+  if (greedy < 0 || greedy_x_numa < 0) {
+    return Usage(
+        "--greedy_threshold and --greedy_threshold_x_numa must be >= 0");
+  }
+  const absl::Duration half_life = absl::GetFlag(FLAGS_load_half_life);
+  if (half_life < absl::Milliseconds(1) || half_life > absl::Seconds(600)) {
+    return Usage(
+        absl::StrCat("--load_half_life=", absl::FormatDuration(half_life),
+                     ": must be between 1ms and 600s"));
+  }
+  std::vector<std::pair<int, int>> migrations;
+  for (absl::string_view item : absl::StrSplit(
+           absl::GetFlag(FLAGS_debug_migrate), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> parts =
+        absl::StrSplit(item, absl::MaxSplits(':', 1));
+    int pid = 0, domain = -1;
+    if (!absl::SimpleAtoi(parts.first, &pid) || pid <= 0 ||
+        !absl::SimpleAtoi(parts.second, &domain) || domain < 0) {
+      return Usage(
+          absl::StrCat("--debug_migrate: '", item, "': want PID:DOMAIN"));
+    }
+    migrations.emplace_back(pid, domain);
+  }
+
   atlas::RunOptions options;
+  options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
+  options.scheduler.greedy_threshold = static_cast<uint32_t>(greedy);
+  options.scheduler.greedy_threshold_x_numa =
+      static_cast<uint32_t>(greedy_x_numa);
+  options.scheduler.load_half_life_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(half_life));
+  options.debug_migrations = std::move(migrations);
   options.scheduler.slice_ns = static_cast<uint64_t>(slice_us) * 1000;
   options.scheduler.fifo = absl::GetFlag(FLAGS_fifo);
   options.scheduler.debug_inject_error_after_ns =

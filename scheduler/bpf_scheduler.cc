@@ -3,13 +3,17 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bpf/atlas_bpf.skel.h"
+#include "scheduler/ravg.h"
 
 namespace atlas {
 namespace {
@@ -32,34 +36,89 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
     return absl::InternalError(
         absl::StrCat("cannot open the BPF program: ", ErrnoText(errno)));
   }
-  std::unique_ptr<BpfScheduler> sched(new BpfScheduler(skel));
+  std::unique_ptr<BpfScheduler> sched(
+      new BpfScheduler(skel, static_cast<int>(domains.size()),
+                       topology.nr_cpu_ids, config.load_half_life_ns));
 
   auto* ro = skel->rodata;
   ro->nr_cpu_ids = static_cast<uint32_t>(topology.nr_cpu_ids);
+  ro->nr_online_cpus = static_cast<uint32_t>(topology.cpus.size());
   ro->nr_domains = static_cast<uint32_t>(domains.size());
-  ro->slice_ns = config.slice_ns;
-  ro->fifo_sched = config.fifo;
-  ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   ro->nr_cores = static_cast<uint32_t>(topology.cores.size());
+  ro->nr_nodes = static_cast<uint32_t>(topology.nodes.back() + 1);
+  ro->load_half_life_ns = config.load_half_life_ns;
+  ro->greedy_threshold = config.greedy_threshold;
+  ro->greedy_threshold_x_numa = config.greedy_threshold_x_numa;
+  ro->fifo_sched = config.fifo;
+  ro->kthreads_local = config.kthreads_local;
+  ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;
+    ro->domain_kind[domain.id] =
+        domain.kind == CpuKind::kPerformance  ? ATLAS_KIND_PERFORMANCE
+        : domain.kind == CpuKind::kEfficiency ? ATLAS_KIND_EFFICIENCY
+                                              : ATLAS_KIND_UNIFORM;
     for (int cpu : domain.cpus) ro->cpu_domain[cpu] = domain.id;
   }
   for (const CpuInfo& info : topology.cpus) {
     ro->cpu_core[info.cpu] = static_cast<uint32_t>(info.core);
   }
+  // Initial tuning (bss initial values): every domain may take greedy work.
+  Tuning tuning;
+  tuning.slice_ns = config.slice_ns;
+  tuning.direct_greedy.assign(domains.size(), true);
+  tuning.kick_greedy.assign(domains.size(), true);
+  sched->ApplyTuning(tuning);
 
   if (int err = atlas_bpf__load(skel); err != 0) {
     return absl::InternalError(
         absl::StrCat("the kernel rejected the BPF scheduler: ", ErrnoText(err),
                      " (the verifier log, if any, is above)"));
   }
+  if (absl::Status s = sched->MapShared(); !s.ok()) return s;
   return sched;
+}
+
+absl::Status BpfScheduler::MapShared() {
+  auto map = [](bpf_map* m, size_t size,
+                const char* name) -> absl::StatusOr<const void*> {
+    void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+    if (p == MAP_FAILED) {
+      return absl::InternalError(absl::StrCat("cannot mmap the BPF map ", name,
+                                              ": ", ErrnoText(errno)));
+    }
+    return p;
+  };
+  absl::StatusOr<const void*> p = map(
+      skel_->maps.dom_loads, sizeof(atlas_dom_load) * kMaxDomains, "dom_loads");
+  if (!p.ok()) return p.status();
+  dom_loads_ = static_cast<const atlas_dom_load*>(*p);
+  p = map(skel_->maps.task_snaps,
+          sizeof(atlas_task_snap) * kMaxDomains * ATLAS_SNAP_SLOTS,
+          "task_snaps");
+  if (!p.ok()) return p.status();
+  task_snaps_ = static_cast<const atlas_task_snap*>(*p);
+  p = map(skel_->maps.cpu_busy, sizeof(atlas_cpu_busy) * kMaxCpus, "cpu_busy");
+  if (!p.ok()) return p.status();
+  cpu_busy_ = static_cast<const atlas_cpu_busy*>(*p);
+  return absl::OkStatus();
 }
 
 BpfScheduler::~BpfScheduler() {
   Detach();
+  if (dom_loads_) {
+    munmap(const_cast<atlas_dom_load*>(dom_loads_),
+           sizeof(atlas_dom_load) * kMaxDomains);
+  }
+  if (task_snaps_) {
+    munmap(const_cast<atlas_task_snap*>(task_snaps_),
+           sizeof(atlas_task_snap) * kMaxDomains * ATLAS_SNAP_SLOTS);
+  }
+  if (cpu_busy_) {
+    munmap(const_cast<atlas_cpu_busy*>(cpu_busy_),
+           sizeof(atlas_cpu_busy) * kMaxCpus);
+  }
   atlas_bpf__destroy(skel_);
 }
 
@@ -116,6 +175,96 @@ absl::StatusOr<std::vector<uint64_t>> BpfScheduler::ReadStats() const {
     for (int i = 0; i < ATLAS_NR_STATS; ++i) totals[i] += s.counters[i];
   }
   return totals;
+}
+
+std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
+  std::vector<DomainLoad> out(nr_domains_);
+  for (int d = 0; d < nr_domains_; ++d) {
+    const volatile atlas_dom_load* shared = &dom_loads_[d];
+    atlas_dom_load copy;
+    for (int attempt = 0; attempt < 100; ++attempt) {  // seqcount read
+      const uint64_t seq = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
+      if (seq & 1) continue;
+      std::memcpy(&copy, const_cast<const atlas_dom_load*>(shared),
+                  sizeof(copy));
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&shared->seq, __ATOMIC_RELAXED) == seq) break;
+    }
+    out[d].load = RavgAt(copy.load, now_ns, half_life_ns_) / 100.0;
+    out[d].runnable = RavgAt(copy.runnable, now_ns, half_life_ns_);
+    out[d].nr_tasks = copy.nr_tasks;
+  }
+  return out;
+}
+
+std::vector<atlas_task_snap> BpfScheduler::ReadTaskSnaps() const {
+  std::unordered_map<uint64_t, atlas_task_snap> newest;
+  const size_t n = static_cast<size_t>(nr_domains_) * ATLAS_SNAP_SLOTS;
+  for (size_t i = 0; i < n; ++i) {
+    atlas_task_snap snap;
+    std::memcpy(&snap, &task_snaps_[i], sizeof(snap));
+    // Accept the slot only if it was not being rewritten while we copied.
+    if (snap.uid == 0 ||
+        __atomic_load_n(&task_snaps_[i].uid, __ATOMIC_ACQUIRE) != snap.uid) {
+      continue;
+    }
+    auto [it, inserted] = newest.emplace(snap.uid, snap);
+    if (!inserted && snap.updated_at > it->second.updated_at) it->second = snap;
+  }
+  std::vector<atlas_task_snap> out;
+  out.reserve(newest.size());
+  for (auto& [uid, snap] : newest) out.push_back(snap);
+  std::sort(out.begin(), out.end(),
+            [](const atlas_task_snap& a, const atlas_task_snap& b) {
+              return a.uid < b.uid;
+            });
+  return out;
+}
+
+std::vector<uint64_t> BpfScheduler::ReadCpuBusy() const {
+  std::vector<uint64_t> out(nr_cpu_ids_);
+  for (int cpu = 0; cpu < nr_cpu_ids_; ++cpu) {
+    out[cpu] = __atomic_load_n(&cpu_busy_[cpu].busy_ns, __ATOMIC_RELAXED);
+  }
+  return out;
+}
+
+absl::Status BpfScheduler::RequestMigration(uint32_t pid, uint64_t uid,
+                                            uint32_t target_domain) {
+  if (static_cast<int>(target_domain) >= nr_domains_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no domain ", target_domain));
+  }
+  atlas_migration m = {};
+  m.uid = uid;
+  m.target_dom = target_domain;
+  if (bpf_map__update_elem(skel_->maps.migrations, &pid, sizeof(pid), &m,
+                           sizeof(m), BPF_ANY) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot write a migration request: ", ErrnoText(errno)));
+  }
+  __atomic_fetch_add(&skel_->bss->migrations_pending, 1, __ATOMIC_RELEASE);
+  return absl::OkStatus();
+}
+
+void BpfScheduler::ApplyTuning(const Tuning& tuning) {
+  auto* bss = skel_->bss;
+  uint64_t direct[ATLAS_DOM_WORDS] = {}, kick[ATLAS_DOM_WORDS] = {};
+  for (size_t d = 0; d < tuning.direct_greedy.size(); ++d) {
+    if (tuning.direct_greedy[d]) direct[d / 64] |= uint64_t{1} << (d % 64);
+  }
+  for (size_t d = 0; d < tuning.kick_greedy.size(); ++d) {
+    if (tuning.kick_greedy[d]) kick[d / 64] |= uint64_t{1} << (d % 64);
+  }
+  for (int w = 0; w < ATLAS_DOM_WORDS; ++w) {
+    __atomic_store_n(&bss->direct_greedy_doms[w], direct[w], __ATOMIC_RELAXED);
+    __atomic_store_n(&bss->kick_greedy_doms[w], kick[w], __ATOMIC_RELAXED);
+  }
+  if (tuning.slice_ns) {
+    __atomic_store_n(&skel_->data->tune_slice_ns, tuning.slice_ns,
+                     __ATOMIC_RELAXED);
+  }
+  __atomic_fetch_add(&bss->tune_gen, 1, __ATOMIC_RELEASE);
 }
 
 }  // namespace atlas

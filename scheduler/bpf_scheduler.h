@@ -24,9 +24,28 @@ struct atlas_bpf;  // the bpftool skeleton (bpf/atlas_bpf.skel.h)
 namespace atlas {
 
 struct SchedulerConfig {
-  uint64_t slice_ns = 20'000'000;
+  uint64_t slice_ns = 20'000'000;  // initial slice; the tuner may change it
   bool fifo = false;
+  bool kthreads_local = false;
+  uint32_t greedy_threshold = 1;         // 0 = never steal inside a node
+  uint32_t greedy_threshold_x_numa = 0;  // 0 = never steal across nodes
+  uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
+};
+
+// One domain's load as of a given time (plain numbers, 1.0 = one nice-0
+// task always runnable for `load`, one task for `runnable`).
+struct DomainLoad {
+  double load = 0;      // average of sum(weight)/100 of runnable tasks
+  double runnable = 0;  // average number of runnable tasks
+  uint64_t nr_tasks = 0;
+};
+
+// What the tuner sets: slice and which domains may take greedy work.
+struct Tuning {
+  uint64_t slice_ns = 0;
+  std::vector<bool> direct_greedy;  // per domain
+  std::vector<bool> kick_greedy;    // per domain
 };
 
 class BpfScheduler {
@@ -55,9 +74,39 @@ class BpfScheduler {
   // Counters summed over all CPUs, indexed by enum atlas_stat.
   absl::StatusOr<std::vector<uint64_t>> ReadStats() const;
 
+  // Every domain's load as of `now_ns` (CLOCK_MONOTONIC); no syscall.
+  std::vector<DomainLoad> ReadDomainLoads(uint64_t now_ns) const;
+  // The newest snapshot of each recently active task; no syscall.
+  std::vector<atlas_task_snap> ReadTaskSnaps() const;
+  // Busy nanoseconds of each CPU id since load; no syscall.
+  std::vector<uint64_t> ReadCpuBusy() const;
+
+  // Asks BPF to move task (pid, uid) to `target_domain` at its next wake-up
+  // or enqueue.
+  absl::Status RequestMigration(uint32_t pid, uint64_t uid,
+                                uint32_t target_domain);
+  // Publishes a new slice and greedy masks (one generation bump).
+  void ApplyTuning(const Tuning& tuning);
+
+  int nr_domains() const { return nr_domains_; }
+
  private:
-  explicit BpfScheduler(struct ::atlas_bpf* skel) : skel_(skel) {}
+  BpfScheduler(struct ::atlas_bpf* skel, int nr_domains, int nr_cpu_ids,
+               uint64_t half_life_ns)
+      : skel_(skel),
+        nr_domains_(nr_domains),
+        nr_cpu_ids_(nr_cpu_ids),
+        half_life_ns_(half_life_ns) {}
+  absl::Status MapShared();
+
   struct ::atlas_bpf* skel_;
+  int nr_domains_;
+  int nr_cpu_ids_;
+  uint64_t half_life_ns_;
+  // mmap'ed BPF_F_MMAPABLE arrays (read-only views).
+  const atlas_dom_load* dom_loads_ = nullptr;
+  const atlas_task_snap* task_snaps_ = nullptr;
+  const atlas_cpu_busy* cpu_busy_ = nullptr;
 };
 
 }  // namespace atlas

@@ -2,8 +2,10 @@
 #include "scheduler/runner.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -18,8 +20,10 @@ namespace atlas {
 namespace {
 
 std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_debug_migrate{false};
 
 void OnStopSignal(int sig) { g_stop_signal.store(sig); }
+void OnUsr1(int) { g_debug_migrate.store(true); }
 
 void InstallSignalHandlers() {
   struct sigaction sa = {};
@@ -29,12 +33,20 @@ void InstallSignalHandlers() {
   // install our own handler regardless.
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = OnUsr1;
+  sigaction(SIGUSR1, &sa, nullptr);
 }
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "scx_atlas: %s\n",
                std::string(status.message()).c_str());
   return 1;
+}
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 void PrintStats(const BpfScheduler& sched, const char* label) {
@@ -44,6 +56,55 @@ void PrintStats(const BpfScheduler& sched, const char* label) {
   } else {
     std::fprintf(stderr, "scx_atlas: %s\n",
                  std::string(stats.status().message()).c_str());
+  }
+  std::string loads;
+  const std::vector<DomainLoad> doms = sched.ReadDomainLoads(MonotonicNs());
+  for (size_t d = 0; d < doms.size(); ++d) {
+    absl::StrAppend(&loads, d ? " " : "", d, ":", absl::SixDigits(doms[d].load),
+                    "/", doms[d].nr_tasks);
+  }
+  std::printf("scx_atlas: loads (domain:load/tasks): %s\n", loads.c_str());
+  std::fflush(stdout);
+}
+
+// The newest snapshot of `pid`, if it ran recently.
+const atlas_task_snap* FindPid(const std::vector<atlas_task_snap>& snaps,
+                               int pid) {
+  const atlas_task_snap* found = nullptr;
+  for (const atlas_task_snap& s : snaps) {
+    if (static_cast<int>(s.pid) == pid &&
+        (!found || s.updated_at > found->updated_at)) {
+      found = &s;
+    }
+  }
+  return found;
+}
+
+// --debug_migrate: request each migration once (when its task has been
+// seen), then report where the tasks are.
+void DebugMigrate(BpfScheduler& sched, const RunOptions& options,
+                  std::vector<bool>& requested) {
+  const std::vector<atlas_task_snap> snaps = sched.ReadTaskSnaps();
+  for (size_t i = 0; i < options.debug_migrations.size(); ++i) {
+    const auto [pid, domain] = options.debug_migrations[i];
+    const atlas_task_snap* snap = FindPid(snaps, pid);
+    if (snap == nullptr) {
+      std::printf("scx_atlas: debug: pid %d not seen running yet\n", pid);
+    } else if (!requested[i]) {
+      absl::Status s = sched.RequestMigration(snap->pid, snap->uid,
+                                              static_cast<uint32_t>(domain));
+      std::printf(
+          "scx_atlas: debug: migration of pid %u (uid %llu) from domain %u "
+          "(may use 0x%llx) to %d: %s\n",
+          snap->pid, static_cast<unsigned long long>(snap->uid), snap->dom,
+          static_cast<unsigned long long>(snap->allowed_doms[0]), domain,
+          s.ok() ? "requested" : std::string(s.message()).c_str());
+      requested[i] = true;
+    } else {
+      std::printf("scx_atlas: debug: pid %u is in domain %u (may use 0x%llx)\n",
+                  snap->pid, snap->dom,
+                  static_cast<unsigned long long>(snap->allowed_doms[0]));
+    }
   }
   std::fflush(stdout);
 }
@@ -77,11 +138,22 @@ int RunBalanced(const RunOptions& options) {
     std::fflush(stdout);
 
     absl::Time next_stats = absl::Now() + options.stats_interval;
+    std::vector<bool> migrate_requested(options.debug_migrations.size());
+    bool migrations_sent = options.debug_migrations.empty();
     while (!(*sched)->Exited() && g_stop_signal.load() == 0) {
       absl::SleepFor(absl::Milliseconds(50));
+      if (!migrations_sent && g_debug_migrate.load()) {
+        DebugMigrate(**sched, options, migrate_requested);
+        migrations_sent =
+            std::find(migrate_requested.begin(), migrate_requested.end(),
+                      false) == migrate_requested.end();
+      }
       if (options.stats_interval > absl::ZeroDuration() &&
           absl::Now() >= next_stats) {
         PrintStats(**sched, "stats");
+        if (!options.debug_migrations.empty() && migrations_sent) {
+          DebugMigrate(**sched, options, migrate_requested);
+        }
         next_stats += options.stats_interval;
       }
     }

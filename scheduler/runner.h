@@ -29,6 +29,9 @@ struct Layout {
 struct RunOptions {
   SchedulerConfig scheduler;
   absl::Duration stats_interval = absl::ZeroDuration();  // 0: final only
+  // Testing: migration requests (pid -> domain) written when SIGUSR1
+  // arrives; the pids' domains are then printed with every stats line.
+  std::vector<std::pair<int, int>> debug_migrations;
   // Builds the domain layout; called again on restart.
   std::function<absl::StatusOr<Layout>()> make_layout;
 };

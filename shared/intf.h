@@ -37,6 +37,91 @@ struct atlas_cpu_stats {
 	__u64 counters[ATLAS_NR_STATS];
 };
 
+/*
+ * Loads and duty cycles are fixed point: ATLAS_LOAD_ONE is 1.0. A task's duty
+ * cycle is the running average of 1 while runnable, 0 while not; a domain's
+ * load is the running average of the summed weight (100 = nice 0) of its
+ * runnable tasks, i.e. sum(duty cycle x weight).
+ */
+#define ATLAS_LOAD_SHIFT 16
+#define ATLAS_LOAD_ONE (1ULL << ATLAS_LOAD_SHIFT)
+
+/*
+ * A running average that halves the weight of the past every half-life:
+ * avg(t) = cur + (avg(t0) - cur) * 2^(-(t - t0) / half_life), where cur has
+ * been the value since t0 = updated_at. Readers decay avg to their own now.
+ */
+struct atlas_ravg {
+	__u64 avg; /* x ATLAS_LOAD_ONE */
+	__u64 cur; /* x ATLAS_LOAD_ONE */
+	__u64 updated_at; /* ns, CLOCK_MONOTONIC */
+};
+
+/*
+ * One per domain in the mmap'able array dom_loads: userspace reads every
+ * domain's load with no syscall. Writers hold the domain's lock in BPF and
+ * bump seq before and after (odd = being written); readers retry on a change.
+ */
+struct atlas_dom_load {
+	__u64 seq;
+	struct atlas_ravg load; /* cur = sum of runnable tasks' weights */
+	struct atlas_ravg runnable; /* cur = number of runnable tasks */
+	__u64 nr_tasks; /* tasks assigned to the domain */
+	__u64 snap_cursor; /* next slot in the domain's task_snaps ring */
+	__u64 pad[7];
+};
+
+/*
+ * Recently active tasks: ATLAS_SNAP_SLOTS per domain, written round-robin by
+ * BPF at most every ATLAS_SNAP_MIN_NS per task (mmap'able array task_snaps,
+ * key = domain * ATLAS_SNAP_SLOTS + slot). A task can appear more than
+ * once; the newest entry (updated_at) for a uid wins.
+ */
+#define ATLAS_SNAP_SLOTS 512
+#define ATLAS_SNAP_MIN_NS 100000000ULL
+#define ATLAS_TASK_ALL_CPUS 1u /* snap flags: allowed on every CPU */
+#define ATLAS_DOM_WORDS (ATLAS_MAX_DOMAINS / 64)
+
+struct atlas_task_snap {
+	__u64 uid; /* unique per task for the scheduler's life; 0 = empty */
+	__u64 updated_at;
+	__u64 dcyc; /* duty cycle avg at updated_at, x ATLAS_LOAD_ONE */
+	__u32 pid;
+	__u32 dom;
+	__u32 weight;
+	__u32 flags;
+	__u64 allowed_doms[ATLAS_DOM_WORDS]; /* domains its cpumask intersects */
+	__u64 pad;
+};
+
+/*
+ * A migration request: userspace puts {uid, target} under the task's pid in
+ * the hash map migrations and bumps migrations_pending; BPF applies it at the
+ * task's next wake-up or enqueue if the uid still matches and the task's
+ * cpumask allows the target, then deletes it.
+ */
+struct atlas_migration {
+	__u64 uid;
+	__u32 target_dom;
+	__u32 pad;
+};
+
+/* Per CPU, mmap'able (cpu_busy): nanoseconds spent running tasks. */
+struct atlas_cpu_busy {
+	__u64 busy_ns;
+	__u64 pad[7]; /* one cache line per CPU */
+};
+
+/* Kinds of CPUs a domain is made of (rodata domain_kind[]). */
+enum atlas_kind {
+	ATLAS_KIND_UNIFORM = 0,
+	ATLAS_KIND_PERFORMANCE = 1,
+	ATLAS_KIND_EFFICIENCY = 2,
+};
+
+/* Size of the migrations hash map: requests outstanding at once. */
+#define ATLAS_MAX_MIGRATIONS 16384
+
 /* cpu_domain[] value of a CPU that is in no domain (offline, not present). */
 #define ATLAS_NO_DOMAIN 0xffffffffu
 
@@ -67,12 +152,18 @@ struct atlas_exit_info {
 static_assert(std::is_trivially_copyable_v<atlas_cpu_stats>);
 static_assert(std::is_trivially_copyable_v<atlas_exit_info>);
 static_assert(std::is_trivially_copyable_v<atlas_topo_check>);
+static_assert(std::is_trivially_copyable_v<atlas_dom_load>);
+static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 #else
 #define ATLAS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_exit_info) ==
 			    16 + ATLAS_EXIT_REASON_LEN + ATLAS_EXIT_MSG_LEN,
 		    "atlas_exit_info has no padding");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 128, "atlas_dom_load: 2 cache lines");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_stats) == 8 * ATLAS_NR_STATS,
 		    "atlas_cpu_stats has no padding");
 ATLAS_STATIC_ASSERT((ATLAS_MAX_CPUS & (ATLAS_MAX_CPUS - 1)) == 0,

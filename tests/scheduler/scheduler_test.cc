@@ -118,10 +118,10 @@ TEST(ExitInfo, UnterminatedStringsStayInBounds) {
 
 TEST(Stats, NamesComeFromTheTable) {
   std::vector<uint64_t> counters(ATLAS_NR_STATS, 0);
-  counters[ATLAS_STAT_DIRECT_IDLE] = 7;
+  counters[ATLAS_STAT_SEL_PREV_IDLE] = 7;
   counters[ATLAS_STAT_DISPATCH_STEAL] = 3;
   const std::string text = FormatStats(counters);
-  EXPECT_THAT(text, HasSubstr("direct_idle=7"));
+  EXPECT_THAT(text, HasSubstr("sel_prev_idle=7"));
   EXPECT_THAT(text, HasSubstr("dispatch_steal=3"));
   EXPECT_EQ(std::string(kStatDescs[ATLAS_STAT_ENQ_DOMAIN].name), "enq_domain");
 }

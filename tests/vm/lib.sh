@@ -8,6 +8,9 @@ ATLAS_BIN=${ATLAS_BIN:?ATLAS_BIN not set}
 ATLAS_LOG=/tmp/atlas.log
 ATLAS_PID=
 cd /tmp   # stress-ng needs a writable working directory
+# Background jobs (scheduler, hogs) would keep the guest's output pipe open
+# and hang the run: end them whatever way the test ends.
+trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 
 fail() { echo "FAIL: $*"; [ -f "$ATLAS_LOG" ] && { echo "--- scx_atlas output ---"; tail -20 "$ATLAS_LOG"; }; exit 1; }
 pass() { echo "PASS: $*"; }
@@ -64,4 +67,39 @@ workload() {
   done
   wait $sp || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
   echo "workload: ${secs}s of stress-ng --cpu $(nproc) + hackbench: $(grep -E 'cpu ' /tmp/stress.log | tail -1 | sed 's/  */ /g')"
+}
+
+# hog CPULIST: a busy loop pinned to CPULIST, in the background; sets HOG_PID.
+hog() {
+  taskset -c "$1" bash -c 'while :; do :; done' &
+  HOG_PID=$!
+}
+
+# sleeper CPULIST N SECS: N wake-ups, SECS apart, pinned to CPULIST, in the
+# background; its pid is added to SLEEPERS (wait "${SLEEPERS[@]}": a bare
+# `wait` would also wait for scx_atlas).
+SLEEPERS=()
+sleeper() {
+  taskset -c "$1" bash -c "for ((i = 0; i < $2; i++)); do sleep $3; done" &
+  SLEEPERS+=($!)
+}
+
+# expect_positive NAME...: each counter in the final stats is > 0.
+expect_positive() {
+  local s v
+  for s in "$@"; do
+    v=$(stat_value "$s")
+    [ -n "$v" ] && [ "$v" -gt 0 ] || fail "counter $s is '${v}', want > 0"
+    echo "counter $s=$v"
+  done
+}
+
+# expect_zero NAME...: each counter in the final stats is 0.
+expect_zero() {
+  local s v
+  for s in "$@"; do
+    v=$(stat_value "$s")
+    [ "$v" = 0 ] || fail "counter $s is '${v}', want 0"
+    echo "counter $s=$v"
+  done
 }

@@ -14,9 +14,18 @@ stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC after SIGINT, want 0"
 wait_state disabled 50 || fail "state '$(state)' 5 s after SIGINT, want disabled"
 grep -q 'exited: unregistered from user space' "$ATLAS_LOG" || fail "no clean exit report"
-for s in enq_domain dispatch_domain direct_idle; do
+for s in enq_domain dispatch_domain sel_prev_core; do
   v=$(stat_value $s)
   [ -n "$v" ] && [ "$v" -gt 0 ] || fail "counter $s is '${v}', want > 0"
   echo "counter $s=$v"
 done
-pass "enabled as atlas, survived the load, SIGINT -> exit 0, state disabled"
+# The same under --fifo and --kthreads_local: loads, runs, detaches.
+start_atlas --fifo --kthreads_local
+workload 4
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "--fifo --kthreads_local: exit status $ATLAS_RC"
+for s in enq_domain dispatch_domain enq_kthread_local; do
+  v=$(stat_value $s)
+  [ -n "$v" ] && [ "$v" -gt 0 ] || fail "--fifo: counter $s is '${v}', want > 0"
+done
+pass "enabled as atlas, survived the load, SIGINT -> exit 0, state disabled (vtime and --fifo)"
