@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
+#include "scheduler/ravg.h"
 #include "scheduler/stats.h"
 #include "scheduler/topo_check.h"
 #include "topology/domains.h"
@@ -178,6 +179,21 @@ TEST_F(TopoCheckTest, EveryDifferenceIsCaught) {
   EXPECT_THAT(
       std::string(VerifyTopoCheck(bad, topology_, domains_).status().message()),
       HasSubstr("-12"));
+}
+
+TEST(Ravg, DecaysTowardsTheCurrentValue) {
+  atlas_ravg r = {};
+  r.avg = 0;
+  r.cur = 2 * ATLAS_LOAD_ONE;
+  r.updated_at = 1'000;
+  const uint64_t hl = 1'000'000'000;
+  EXPECT_DOUBLE_EQ(RavgAt(r, 1'000, hl), 0.0);
+  EXPECT_NEAR(RavgAt(r, 1'000 + hl, hl), 1.0, 1e-9);       // half way
+  EXPECT_NEAR(RavgAt(r, 1'000 + 2 * hl, hl), 1.5, 1e-9);   // 3/4
+  EXPECT_NEAR(RavgAt(r, 1'000 + 40 * hl, hl), 2.0, 1e-9);  // converged
+  r.avg = 4 * ATLAS_LOAD_ONE;                              // from above
+  EXPECT_NEAR(RavgAt(r, 1'000 + hl, hl), 3.0, 1e-9);
+  EXPECT_DOUBLE_EQ(RavgAt(r, 500, hl), 4.0);  // a reader behind updated_at
 }
 
 }  // namespace
