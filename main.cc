@@ -20,8 +20,6 @@
 #include "topology/hwloc_loader.h"
 #include "topology/show.h"
 
-ABSL_FLAG(int64_t, slice_us, 20000,
-          "Time slice of a task, in microseconds (100 to 1000000).");
 ABSL_FLAG(bool, fifo, false,
           "Order each domain's queue first-in first-out instead of by "
           "weighted virtual time.");
@@ -37,6 +35,28 @@ ABSL_FLAG(int, greedy_threshold_x_numa, 0,
           "0 = never (the default).");
 ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
           "Half-life of the duty-cycle and load running averages.");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(2),
+          "How often the planner balances load between domains.");
+ABSL_FLAG(absl::Duration, tune_interval, absl::Milliseconds(100),
+          "How often the tuner adjusts greedy masks and the slice.");
+ABSL_FLAG(bool, no_load_balance, false,
+          "Do not move tasks between domains (the tuner still runs).");
+ABSL_FLAG(double, domain_imbalance_pct, 5,
+          "A domain more than this many percent away from its share of its "
+          "node's load is imbalanced.");
+ABSL_FLAG(double, node_imbalance_pct, 17,
+          "A NUMA node more than this many percent away from its share of "
+          "the machine's load is imbalanced.");
+ABSL_FLAG(int, max_migrations, 32, "At most this many migrations per pass.");
+ABSL_FLAG(double, direct_greedy_under, 90,
+          "Domains under this utilization (percent) may receive tasks placed "
+          "directly from other domains.");
+ABSL_FLAG(double, kick_greedy_under, 100,
+          "Domains under this utilization (percent) may be kicked to steal.");
+ABSL_FLAG(absl::Duration, slice_underutil, absl::Milliseconds(20),
+          "Slice while the machine has idle time.");
+ABSL_FLAG(absl::Duration, slice_overutil, absl::Milliseconds(1),
+          "Slice once every CPU is busy.");
 ABSL_FLAG(std::string, debug_migrate, "",
           "Testing: PID:DOMAIN[,PID:DOMAIN...], ask BPF to migrate those "
           "tasks when SIGUSR1 arrives, then print their domains with every "
@@ -128,11 +148,6 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const int64_t slice_us = absl::GetFlag(FLAGS_slice_us);
-  if (slice_us < 100 || slice_us > 1'000'000) {
-    return Usage(absl::StrCat("--slice_us=", slice_us,
-                              ": must be between 100 and 1000000"));
-  }
   const absl::Duration stats_interval = absl::GetFlag(FLAGS_stats_interval);
   const absl::Duration inject = absl::GetFlag(FLAGS_debug_inject_error_after);
   if (stats_interval < absl::ZeroDuration() || inject < absl::ZeroDuration()) {
@@ -165,7 +180,49 @@ int main(int argc, char** argv) {
     migrations.emplace_back(pid, domain);
   }
 
+  const absl::Duration interval = absl::GetFlag(FLAGS_interval);
+  const absl::Duration tune_interval = absl::GetFlag(FLAGS_tune_interval);
+  const absl::Duration slice_under = absl::GetFlag(FLAGS_slice_underutil);
+  const absl::Duration slice_over = absl::GetFlag(FLAGS_slice_overutil);
+  if (interval < absl::Milliseconds(10) ||
+      tune_interval < absl::Milliseconds(10)) {
+    return Usage("--interval and --tune_interval must be at least 10ms");
+  }
+  if (slice_under < absl::Microseconds(100) ||
+      slice_over < absl::Microseconds(100) || slice_under > absl::Seconds(1) ||
+      slice_over > absl::Seconds(1)) {
+    return Usage(
+        "--slice_underutil and --slice_overutil must be between 100us and 1s");
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, double>{
+            "domain_imbalance_pct", absl::GetFlag(FLAGS_domain_imbalance_pct)},
+        {"node_imbalance_pct", absl::GetFlag(FLAGS_node_imbalance_pct)},
+        {"direct_greedy_under", absl::GetFlag(FLAGS_direct_greedy_under)},
+        {"kick_greedy_under", absl::GetFlag(FLAGS_kick_greedy_under)}}) {
+    if (!(value >= 0 && value <= 100)) {
+      return Usage(
+          absl::StrCat("--", name, "=", value, ": must be between 0 and 100"));
+    }
+  }
+  if (absl::GetFlag(FLAGS_max_migrations) < 1) {
+    return Usage("--max_migrations must be at least 1");
+  }
+
   atlas::RunOptions options;
+  options.load_balance = !absl::GetFlag(FLAGS_no_load_balance);
+  options.interval = interval;
+  options.tune_interval = tune_interval;
+  options.balance.domain_imbalance_pct =
+      absl::GetFlag(FLAGS_domain_imbalance_pct);
+  options.balance.node_imbalance_pct = absl::GetFlag(FLAGS_node_imbalance_pct);
+  options.balance.max_migrations = absl::GetFlag(FLAGS_max_migrations);
+  options.tuner.direct_greedy_under = absl::GetFlag(FLAGS_direct_greedy_under);
+  options.tuner.kick_greedy_under = absl::GetFlag(FLAGS_kick_greedy_under);
+  options.tuner.slice_underutil_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_under));
+  options.tuner.slice_overutil_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_over));
   options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
   options.scheduler.greedy_threshold = static_cast<uint32_t>(greedy);
   options.scheduler.greedy_threshold_x_numa =
@@ -173,7 +230,7 @@ int main(int argc, char** argv) {
   options.scheduler.load_half_life_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(half_life));
   options.debug_migrations = std::move(migrations);
-  options.scheduler.slice_ns = static_cast<uint64_t>(slice_us) * 1000;
+  options.scheduler.slice_ns = options.tuner.slice_underutil_ns;
   options.scheduler.fifo = absl::GetFlag(FLAGS_fifo);
   options.scheduler.debug_inject_error_after_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(inject));

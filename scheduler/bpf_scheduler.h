@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "planner/tuner.h"
 #include "shared/intf.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
@@ -39,13 +40,6 @@ struct DomainLoad {
   double load = 0;      // average of sum(weight)/100 of runnable tasks
   double runnable = 0;  // average number of runnable tasks
   uint64_t nr_tasks = 0;
-};
-
-// What the tuner sets: slice and which domains may take greedy work.
-struct Tuning {
-  uint64_t slice_ns = 0;
-  std::vector<bool> direct_greedy;  // per domain
-  std::vector<bool> kick_greedy;    // per domain
 };
 
 class BpfScheduler {

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "planner/planner.h"
+#include "scheduler/bpf_load_source.h"
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
 #include "scheduler/stats.h"
@@ -137,11 +139,40 @@ int RunBalanced(const RunOptions& options) {
         options.scheduler.fifo ? ", fifo" : "");
     std::fflush(stdout);
 
+    PlannerLayout planner_layout;
+    for (const Domain& d : layout->domains) {
+      planner_layout.domains.push_back(
+          {d.node, static_cast<double>(d.capacity) / kMaxCapacity});
+      planner_layout.domain_cpus.push_back(d.cpus);
+    }
+    // A task not seen running for two intervals is not the planner's concern.
+    BpfLoadSource source(
+        sched->get(),
+        2 * static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.interval)));
+    Planner planner(&source, std::move(planner_layout), options.balance,
+                    options.tuner);
+    absl::Time next_balance = absl::Now() + options.interval;
+    absl::Time next_tune = absl::Now();
     absl::Time next_stats = absl::Now() + options.stats_interval;
     std::vector<bool> migrate_requested(options.debug_migrations.size());
     bool migrations_sent = options.debug_migrations.empty();
     while (!(*sched)->Exited() && g_stop_signal.load() == 0) {
-      absl::SleepFor(absl::Milliseconds(50));
+      absl::SleepFor(std::min(absl::Milliseconds(50), options.tune_interval));
+      const absl::Time now = absl::Now();
+      if (now >= next_tune) {
+        planner.TuneOnce(MonotonicNs());
+        next_tune = now + options.tune_interval;
+      }
+      if (options.load_balance && now >= next_balance) {
+        const Plan plan = planner.BalanceOnce(MonotonicNs());
+        if (!plan.migrations.empty()) {
+          std::printf("scx_atlas: balance: %zu migrations requested%s\n",
+                      plan.migrations.size(),
+                      plan.saturated ? " (saturated: weights count)" : "");
+          std::fflush(stdout);
+        }
+        next_balance = now + options.interval;
+      }
       if (!migrations_sent && g_debug_migrate.load()) {
         DebugMigrate(**sched, options, migrate_requested);
         migrations_sent =

@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "planner/balancer.h"
+#include "planner/tuner.h"
 #include "scheduler/bpf_scheduler.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
@@ -28,6 +30,11 @@ struct Layout {
 
 struct RunOptions {
   SchedulerConfig scheduler;
+  bool load_balance = true;  // --no_load_balance: the planner only tunes
+  absl::Duration interval = absl::Seconds(2);
+  absl::Duration tune_interval = absl::Milliseconds(100);
+  BalanceParams balance;
+  TunerParams tuner;
   absl::Duration stats_interval = absl::ZeroDuration();  // 0: final only
   // Testing: migration requests (pid -> domain) written when SIGUSR1
   // arrives; the pids' domains are then printed with every stats line.

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "planner/planner.h"
+
+#include <algorithm>
+
+namespace atlas {
+
+Plan Planner::BalanceOnce(uint64_t now_ns) {
+  const LoadSnapshot snapshot = source_->ReadSnapshot(now_ns);
+  Plan plan = Balance(snapshot, layout_.domains, balance_);
+  std::vector<Migration> written;
+  for (const Migration& m : plan.migrations) {
+    if (source_->RequestMigration(m.pid, m.uid, m.to).ok())
+      written.push_back(m);
+  }
+  plan.migrations = std::move(written);
+  return plan;
+}
+
+Tuning Planner::TuneOnce(uint64_t now_ns) {
+  const std::vector<uint64_t> busy = source_->ReadCpuBusy();
+  std::vector<double> util(busy.size(), 0);
+  if (last_tune_ns_ != 0 && now_ns > last_tune_ns_ &&
+      last_busy_.size() == busy.size()) {
+    const double elapsed = static_cast<double>(now_ns - last_tune_ns_);
+    for (size_t c = 0; c < busy.size(); ++c) {
+      const double used = busy[c] >= last_busy_[c]
+                              ? static_cast<double>(busy[c] - last_busy_[c])
+                              : 0;
+      util[c] = std::clamp(used / elapsed, 0.0, 1.0);
+    }
+  }
+  last_busy_ = busy;
+  last_tune_ns_ = now_ns;
+  Tuning tuning = Tune(util, layout_.domain_cpus, tuner_);
+  source_->ApplyTuning(tuning);
+  return tuning;
+}
+
+}  // namespace atlas

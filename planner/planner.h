@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// planner/planner.h: the userspace loop's two steps, behind a small seam.
+// LoadSource is all the planner knows of the BPF side (BpfLoadSource in
+// scheduler/ implements it over the mmap'ed maps; tests use a fake). Each
+// BalanceOnce reads one snapshot, runs the pure Balance() and writes the
+// plan as migration requests; each TuneOnce turns per-CPU busy time since
+// the previous call into utilization and publishes one Tuning.
+//
+// Thread safety: one thread drives a Planner.
+#ifndef SCX_ATLAS_PLANNER_PLANNER_H_
+#define SCX_ATLAS_PLANNER_PLANNER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "planner/balancer.h"
+#include "planner/snapshot.h"
+#include "planner/tuner.h"
+
+namespace atlas {
+
+class LoadSource {
+ public:
+  virtual ~LoadSource() = default;
+  virtual LoadSnapshot ReadSnapshot(uint64_t now_ns) = 0;
+  // Busy nanoseconds per CPU id, monotonically increasing.
+  virtual std::vector<uint64_t> ReadCpuBusy() = 0;
+  virtual absl::Status RequestMigration(uint32_t pid, uint64_t uid,
+                                        int domain) = 0;
+  virtual void ApplyTuning(const Tuning& tuning) = 0;
+};
+
+struct PlannerLayout {
+  std::vector<BalanceDomain> domains;
+  std::vector<std::vector<int>> domain_cpus;
+};
+
+class Planner {
+ public:
+  Planner(LoadSource* source, PlannerLayout layout, BalanceParams balance,
+          TunerParams tuner)
+      : source_(source),
+        layout_(std::move(layout)),
+        balance_(balance),
+        tuner_(tuner) {}
+
+  // Returns the plan it wrote (requests that failed to write are dropped).
+  Plan BalanceOnce(uint64_t now_ns);
+  Tuning TuneOnce(uint64_t now_ns);
+
+ private:
+  LoadSource* source_;
+  PlannerLayout layout_;
+  BalanceParams balance_;
+  TunerParams tuner_;
+  std::vector<uint64_t> last_busy_;
+  uint64_t last_tune_ns_ = 0;
+};
+
+}  // namespace atlas
+
+#endif  // SCX_ATLAS_PLANNER_PLANNER_H_
