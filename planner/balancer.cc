@@ -76,6 +76,12 @@ class Balancer {
   // x <= max_load. False if no task fits.
   bool MoveOne(int from, int to, double limit, double max_load);
   double GlobalShare(int d) const { return avg_ * domains_[d].capacity; }
+  // Tries the source domains, most excess first, against the targets, least
+  // excess first, until one move succeeds. limit(s, t) and max_load(s, t)
+  // bound the move as in MoveOne.
+  template <typename Excess, typename Limit, typename MaxLoad>
+  bool MoveFromTo(std::vector<int> from, std::vector<int> to, Excess excess,
+                  Limit limit, MaxLoad max_load);
   void BalanceNodes();
   void BalanceInsideNode(int node);
 
@@ -254,24 +260,13 @@ void Balancer::BalanceNodes() {
         to.push_back(d);
     }
     auto excess = [&](int d) { return load_[d] - GlobalShare(d); };
-    std::sort(from.begin(), from.end(), [&](int a, int b) {
-      return excess(a) != excess(b) ? excess(a) > excess(b) : a < b;
-    });
-    std::sort(to.begin(), to.end(), [&](int a, int b) {
-      return excess(a) != excess(b) ? excess(a) < excess(b) : a < b;
-    });
-    bool moved = false;
-    for (int s : from) {
-      for (int t : to) {
-        const double limit = std::min(
-            {imbalance[push], -imbalance[pull], excess(s), -excess(t)});
-        if (MoveOne(s, t, limit, std::numeric_limits<double>::infinity())) {
-          moved = true;
-          break;
-        }
-      }
-      if (moved) break;
-    }
+    const bool moved = MoveFromTo(
+        from, to, excess,
+        [&](int s, int t) {
+          return std::min(
+              {imbalance[push], -imbalance[pull], excess(s), -excess(t)});
+        },
+        [](int, int) { return std::numeric_limits<double>::infinity(); });
     if (!moved) return;
   }
 }
@@ -299,30 +294,35 @@ void Balancer::BalanceInsideNode(int node) {
       if (-excess(d) > threshold(d)) to.push_back(d);
     }
     if (from.empty() || to.empty()) return;
-    std::sort(from.begin(), from.end(), [&](int a, int b) {
-      return excess(a) != excess(b) ? excess(a) > excess(b) : a < b;
-    });
-    std::sort(to.begin(), to.end(), [&](int a, int b) {
-      return excess(a) != excess(b) ? excess(a) < excess(b) : a < b;
-    });
-    bool moved = false;
-    for (int s : from) {
-      for (int t : to) {
-        // Moving x changes the machine-wide imbalance of s and t by
-        // |gs - x| + |gt + x| - |gs| - |gt|, which is <= 0 iff x <= gs - gt
-        // (domains of one node can have different capacities, so the
-        // node-relative limit alone does not ensure it).
-        const double max_load =
-            (load_[s] - GlobalShare(s)) - (load_[t] - GlobalShare(t));
-        if (MoveOne(s, t, std::min(excess(s), -excess(t)), max_load)) {
-          moved = true;
-          break;
-        }
-      }
-      if (moved) break;
-    }
+    // Moving x changes the machine-wide imbalance of s and t by
+    // |gs - x| + |gt + x| - |gs| - |gt|, which is <= 0 iff x <= gs - gt
+    // (domains of one node can have different capacities, so the
+    // node-relative limit alone does not ensure it).
+    const bool moved = MoveFromTo(
+        from, to, excess,
+        [&](int s, int t) { return std::min(excess(s), -excess(t)); },
+        [&](int s, int t) {
+          return (load_[s] - GlobalShare(s)) - (load_[t] - GlobalShare(t));
+        });
     if (!moved) return;
   }
+}
+
+template <typename Excess, typename Limit, typename MaxLoad>
+bool Balancer::MoveFromTo(std::vector<int> from, std::vector<int> to,
+                          Excess excess, Limit limit, MaxLoad max_load) {
+  std::sort(from.begin(), from.end(), [&](int a, int b) {
+    return excess(a) != excess(b) ? excess(a) > excess(b) : a < b;
+  });
+  std::sort(to.begin(), to.end(), [&](int a, int b) {
+    return excess(a) != excess(b) ? excess(a) < excess(b) : a < b;
+  });
+  for (int s : from) {
+    for (int t : to) {
+      if (MoveOne(s, t, limit(s, t), max_load(s, t))) return true;
+    }
+  }
+  return false;
 }
 
 Plan Balancer::Run() {
