@@ -69,6 +69,11 @@ void PrintStats(const BpfScheduler& sched, const char* label) {
   std::fflush(stdout);
 }
 
+uint64_t Counter(const BpfScheduler& sched, atlas_stat stat) {
+  absl::StatusOr<std::vector<uint64_t>> stats = sched.ReadStats();
+  return stats.ok() ? (*stats)[stat] : 0;
+}
+
 // The newest snapshot of `pid`, if it ran recently.
 const atlas_task_snap* FindPid(const std::vector<atlas_task_snap>& snaps,
                                int pid) {
@@ -152,6 +157,7 @@ int RunBalanced(const RunOptions& options) {
     Planner planner(&source, std::move(planner_layout), options.balance,
                     options.tuner);
     absl::Time next_balance = absl::Now() + options.interval;
+    uint64_t last_applied = 0, last_rejected = 0;
     absl::Time next_tune = absl::Now();
     absl::Time next_stats = absl::Now() + options.stats_interval;
     std::vector<bool> migrate_requested(options.debug_migrations.size());
@@ -164,13 +170,25 @@ int RunBalanced(const RunOptions& options) {
         next_tune = now + options.tune_interval;
       }
       if (options.load_balance && now >= next_balance) {
+        // What became of the previous pass's requests, then a new pass.
+        const uint64_t applied = Counter(**sched, ATLAS_STAT_MIGRATE_APPLIED);
+        const uint64_t rejected =
+            Counter(**sched, ATLAS_STAT_MIGRATE_REJECTED) +
+            Counter(**sched, ATLAS_STAT_MIGRATE_STALE);
         const Plan plan = planner.BalanceOnce(MonotonicNs());
-        if (!plan.migrations.empty()) {
-          std::printf("scx_atlas: balance: %zu migrations requested%s\n",
-                      plan.migrations.size(),
-                      plan.saturated ? " (saturated: weights count)" : "");
+        if (!plan.migrations.empty() || applied != last_applied ||
+            rejected != last_rejected) {
+          std::printf(
+              "scx_atlas: balance: %zu migrations requested%s; since the last "
+              "pass %llu applied, %llu rejected or stale\n",
+              plan.migrations.size(),
+              plan.saturated ? " (saturated: weights count)" : "",
+              static_cast<unsigned long long>(applied - last_applied),
+              static_cast<unsigned long long>(rejected - last_rejected));
           std::fflush(stdout);
         }
+        last_applied = applied;
+        last_rejected = rejected;
         next_balance = now + options.interval;
       }
       if (!migrations_sent && g_debug_migrate.load()) {
