@@ -2,9 +2,9 @@
 /*
  * bpf/atlas_common.bpf.h: what every atlas BPF program needs on top of
  * vmlinux.h and libbpf: struct_ops section macros, scx_bpf_error(), and thin
- * wrappers over kfuncs whose signatures changed between kernels (the old name
- * is used when the running kernel lacks the new one; both are weak ksyms, so
- * a missing one resolves to NULL at load time instead of failing the load).
+ * wrappers over kfuncs whose names or signatures changed between kernels:
+ * 7.x's newest form, else 6.13's, else 6.12's, picked at load time (all are
+ * weak ksyms, so a missing one resolves to NULL instead of failing the load).
  */
 #ifndef SCX_ATLAS_BPF_COMMON_H
 #define SCX_ATLAS_BPF_COMMON_H
@@ -54,14 +54,28 @@ static __always_inline bool vtime_before(u64 a, u64 b)
 	return (s64)(a - b) < 0;
 }
 
+/*
+ * 6.12's names for the same operations (renamed in 6.13). They are absent
+ * from the 7.x BTF this is built against, so they are declared here; being
+ * weak, they resolve to NULL on kernels that lack them, and the verifier
+ * drops the branch that calls them.
+ */
+extern void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice,
+			     u64 enq_flags) __weak __ksym;
+extern void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+				   u64 enq_flags) __weak __ksym;
+extern bool scx_bpf_consume(u64 dsq_id) __weak __ksym;
+
 /* Insert into a DSQ (FIFO). */
 static __always_inline void atlas_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
 					     u64 enq_flags)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2))
 		scx_bpf_dsq_insert___v2(p, dsq_id, slice, enq_flags);
-	else
+	else if (bpf_ksym_exists(scx_bpf_dsq_insert))
 		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
 }
 
 /* Insert into a DSQ ordered by vtime. */
@@ -76,8 +90,10 @@ static __always_inline void atlas_dsq_insert_vtime(struct task_struct *p, u64 ds
 			.enq_flags = enq_flags,
 		};
 		__scx_bpf_dsq_insert_vtime(p, &args);
-	} else {
+	} else if (bpf_ksym_exists(scx_bpf_dsq_insert_vtime)) {
 		scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
+	} else {
+		scx_bpf_dispatch_vtime(p, dsq_id, slice, vtime, enq_flags);
 	}
 }
 
@@ -86,7 +102,9 @@ static __always_inline bool atlas_dsq_move_to_local(u64 dsq_id)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___v2))
 		return scx_bpf_dsq_move_to_local___v2(dsq_id, 0);
-	return scx_bpf_dsq_move_to_local(dsq_id);
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
+		return scx_bpf_dsq_move_to_local(dsq_id);
+	return scx_bpf_consume(dsq_id);
 }
 
 #endif /* SCX_ATLAS_BPF_COMMON_H */

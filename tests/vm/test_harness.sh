@@ -1,8 +1,9 @@
 #!/bin/bash
 # host: true
 # The harness itself (tools/vm/vm-run), run on the host: exit status passes
-# through, output streams back, the guest topology follows --smp/--numa, and
-# a WARNING in the guest kernel log fails a command that otherwise passed.
+# through, output streams back, the guest topology follows --smp/--numa, a
+# WARNING in the guest kernel log fails a command that otherwise passed, and
+# a qemu that dies before the command starts is booted again.
 set -u
 VM=tools/vm/vm-run
 fail() { echo "FAIL: $*"; exit 1; }
@@ -22,4 +23,19 @@ $VM -s 1:1:1 -A 'fake/test.c' 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 
 rc=$?
 echo "same WARNING, allowed with -A -> exit $rc"
 [ $rc = 0 ] || fail "an allowed WARNING gave exit $rc, want 0"
-echo "PASS: exit status, output, topology and kernel-log checks work"
+# A qemu that dies before the guest starts the command is booted again.
+fake=$(mktemp -d)
+trap 'rm -rf "$fake"' EXIT
+cat > "$fake/qemu" <<'QEMU'
+#!/bin/bash
+n=$(cat "${0%/*}/count" 2>/dev/null || echo 0); echo $((n + 1)) > "${0%/*}/count"
+[ "$n" = 0 ] && { echo "fake abort before boot" >&2; exit 134; }
+exec qemu-system-x86_64 "$@"
+QEMU
+chmod +x "$fake/qemu"
+out=$(QEMU=$fake/qemu $VM -s 1:1:1 'echo ran' 2>"$fake/err")
+rc=$?
+echo "qemu dying at the first boot -> exit $rc, output '$out', $(grep -c 'booting again' "$fake/err") retry"
+[ $rc = 0 ] && [[ "$out" == ran* ]] || fail "no retry after a qemu abort before the command: $(cat "$fake/err")"
+[ "$(cat "$fake/count")" = 2 ] || fail "qemu ran $(cat "$fake/count") times, want 2"
+echo "PASS: exit status, output, topology, kernel-log checks and boot retry work"
