@@ -211,7 +211,13 @@ MASK_MAP(node_masks, ATLAS_MAX_NODES);
 MASK_MAP(core_masks, ATLAS_MAX_CPUS);
 MASK_MAP(scratch_masks, ATLAS_MAX_CPUS); /* per CPU, for intersections */
 
-enum misc_mask { MASK_DIRECT_GREEDY, MASK_KICK_GREEDY, MASK_PERFORMANCE, NR_MISC_MASKS };
+enum misc_mask {
+	MASK_DIRECT_GREEDY,
+	MASK_KICK_GREEDY,
+	MASK_PERFORMANCE,
+	MASK_ONLINE, /* every CPU in some domain */
+	NR_MISC_MASKS
+};
 MASK_MAP(misc_masks, NR_MISC_MASKS);
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -378,7 +384,7 @@ static __always_inline u64 freq_update(u64 freq, u64 gap_ns)
 static __always_inline void compute_allowed(struct task_struct *p, struct task_ctx *taskc,
 					    const struct cpumask *cpumask)
 {
-	struct bpf_cpumask *dmask;
+	struct bpf_cpumask *dmask, *online;
 	u32 d;
 
 	taskc->allowed_doms[0] = 0;
@@ -391,7 +397,8 @@ static __always_inline void compute_allowed(struct task_struct *p, struct task_c
 		if (dmask && bpf_cpumask_intersects(cpumask, (const struct cpumask *)dmask))
 			taskc->allowed_doms[(d / 64) & 1] |= 1ULL << (d % 64);
 	}
-	taskc->all_cpus = p->nr_cpus_allowed >= nr_online_cpus;
+	online = mask_of(&misc_masks, MASK_ONLINE);
+	taskc->all_cpus = online && bpf_cpumask_subset((const struct cpumask *)online, cpumask);
 }
 
 /* The domain for a task: its CPU's if reachable, else the nearest reachable. */
@@ -429,6 +436,7 @@ static __always_inline void move_task(struct task_ctx *taskc, u32 to, u64 now)
 	dom_load_adjust(to, w, r, 1, hist, now);
 	taskc->vtime = taskc->vtime - domain_vtime_now[from] + domain_vtime_now[to];
 	taskc->dom = to;
+	taskc->snap_at = 0; /* show the new domain at the next snapshot */
 }
 
 static __always_inline void apply_migration(struct task_struct *p, struct task_ctx *taskc)
@@ -564,8 +572,10 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		cpu = bpf_get_smp_processor_id();
 		waker_dom = domain_of_cpu(cpu);
 		wmask = mask_of(&domain_masks, waker_dom);
+		/* Only onto an empty local queue: nobody can steal from it. */
 		if (wmask && !(current->flags & PF_EXITING) &&
-		    bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+		    bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
+		    !scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu)) {
 			idle = scx_bpf_get_idle_cpumask();
 			if (bpf_cpumask_intersects((const struct cpumask *)wmask, idle)) {
 				scx_bpf_put_idle_cpumask(idle);
@@ -655,12 +665,12 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		atlas_dsq_insert(p, SCX_DSQ_GLOBAL, slice, enq_flags);
 		return;
 	}
+	apply_migration(p, taskc);
 	if ((p->flags & PF_KTHREAD) && (p->nr_cpus_allowed == 1 || kthreads_local)) {
 		stat_inc(ATLAS_STAT_ENQ_KTHREAD_LOCAL);
 		atlas_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
 		return;
 	}
-	apply_migration(p, taskc);
 	dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
 
 	/*
@@ -849,9 +859,10 @@ static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx
 	if (!snap)
 		return;
 	ravg_update(&taskc->dcyc, now);
-	snap->uid = 0; /* readers skip the slot while it is rewritten */
+	__sync_lock_test_and_set(&snap->uid, 0); /* readers skip it while rewritten */
 	snap->updated_at = now;
 	snap->dcyc = taskc->dcyc.avg;
+	snap->dcyc_cur = taskc->dcyc.cur;
 	snap->pid = p->pid;
 	snap->dom = dom;
 	snap->weight = taskc->weight;
@@ -917,11 +928,18 @@ void BPF_STRUCT_OPS(atlas_exit_task, struct task_struct *p, struct scx_exit_task
 	struct task_ctx *taskc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	u64 now = bpf_ktime_get_ns();
 
+	struct atlas_migration *m;
+	u32 pid = p->pid;
+
 	if (!taskc)
 		return;
 	if (taskc->runnable)
 		dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0, now);
 	dom_load_adjust(taskc->dom, 0, 0, -1, 0, now);
+	/* A request for a task that is gone would stay in the map for good. */
+	if (migrations_pending > 0 && (m = bpf_map_lookup_elem(&migrations, &pid)) &&
+	    m->uid == taskc->uid && !bpf_map_delete_elem(&migrations, &pid))
+		__sync_fetch_and_sub(&migrations_pending, 1);
 }
 
 void BPF_STRUCT_OPS(atlas_enable, struct task_struct *p)
@@ -1053,6 +1071,8 @@ static s32 build_topology_masks(void)
 		if ((mask = mask_of(&node_masks, node)))
 			bpf_cpumask_set_cpu(cpu, mask);
 		if ((mask = mask_of(&core_masks, cpu_core[cpu])))
+			bpf_cpumask_set_cpu(cpu, mask);
+		if ((mask = mask_of(&misc_masks, MASK_ONLINE)))
 			bpf_cpumask_set_cpu(cpu, mask);
 		if (domain_kind[dom] == ATLAS_KIND_PERFORMANCE &&
 		    (mask = mask_of(&misc_masks, MASK_PERFORMANCE)))

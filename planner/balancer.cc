@@ -19,7 +19,9 @@ int BucketOf(double load) {
   if (!(load > 0)) return 0;
   int exp = 0;
   const double mant = std::frexp(load, &exp);  // load = mant * 2^exp, [0.5,1)
-  const int b = (exp + 40) * 4 + static_cast<int>((mant - 0.5) * 8);
+  // Loads from 2^-17 to 2^7 (a few microseconds of a CPU up to 128
+  // nice-0 tasks' worth) get their own buckets; the rest clamp.
+  const int b = (exp + 16) * 4 + static_cast<int>((mant - 0.5) * 8);
   return std::clamp(b, 0, kBuckets - 1);
 }
 

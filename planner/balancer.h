@@ -51,6 +51,7 @@ struct Migration {
 struct Plan {
   std::vector<Migration> migrations;
   bool saturated = false;            // weights were used
+  int failed_writes = 0;             // requests the source did not accept
   std::vector<double> loads_before;  // per domain, in the units used
   std::vector<double> loads_after;   // ... had every migration applied
 };

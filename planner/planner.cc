@@ -10,8 +10,11 @@ Plan Planner::BalanceOnce(uint64_t now_ns) {
   Plan plan = Balance(snapshot, layout_.domains, balance_);
   std::vector<Migration> written;
   for (const Migration& m : plan.migrations) {
-    if (source_->RequestMigration(m.pid, m.uid, m.to).ok())
+    if (source_->RequestMigration(m.pid, m.uid, m.to).ok()) {
       written.push_back(m);
+    } else {
+      ++plan.failed_writes;
+    }
   }
   plan.migrations = std::move(written);
   return plan;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "scheduler/bpf_load_source.h"
 
+#include "scheduler/ravg.h"
+
 namespace atlas {
 
 LoadSnapshot BpfLoadSource::ReadSnapshot(uint64_t now_ns) {
@@ -16,7 +18,9 @@ LoadSnapshot BpfLoadSource::ReadSnapshot(uint64_t now_ns) {
     t.uid = s.uid;
     t.pid = s.pid;
     t.domain = static_cast<int>(s.dom);
-    t.duty_cycle = static_cast<double>(s.dcyc) / ATLAS_LOAD_ONE;
+    // Decay the duty cycle to now, as the domain loads are.
+    const atlas_ravg dcyc = {s.dcyc, s.dcyc_cur, s.updated_at};
+    t.duty_cycle = RavgAt(dcyc, now_ns, sched_->load_half_life_ns());
     t.weight = s.weight;
     for (int w = 0; w < ATLAS_DOM_WORDS; ++w) {
       for (int b = 0; b < 64; ++b) {

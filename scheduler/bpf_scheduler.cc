@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -181,14 +182,18 @@ std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
   std::vector<DomainLoad> out(nr_domains_);
   for (int d = 0; d < nr_domains_; ++d) {
     const volatile atlas_dom_load* shared = &dom_loads_[d];
-    atlas_dom_load copy;
-    for (int attempt = 0; attempt < 100; ++attempt) {  // seqcount read
+    atlas_dom_load copy = {};
+    // Seqcount read. Writers hold the domain lock for a few instructions;
+    // after many failed tries, yield and keep trying.
+    for (int attempt = 0;; ++attempt) {
       const uint64_t seq = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
-      if (seq & 1) continue;
-      std::memcpy(&copy, const_cast<const atlas_dom_load*>(shared),
-                  sizeof(copy));
-      __atomic_thread_fence(__ATOMIC_ACQUIRE);
-      if (__atomic_load_n(&shared->seq, __ATOMIC_RELAXED) == seq) break;
+      if ((seq & 1) == 0) {
+        std::memcpy(&copy, const_cast<const atlas_dom_load*>(shared),
+                    sizeof(copy));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&shared->seq, __ATOMIC_RELAXED) == seq) break;
+      }
+      if (attempt > 100) sched_yield();
     }
     out[d].load = RavgAt(copy.load, now_ns, half_life_ns_) / 100.0;
     out[d].runnable = RavgAt(copy.runnable, now_ns, half_life_ns_);
@@ -201,11 +206,15 @@ std::vector<atlas_task_snap> BpfScheduler::ReadTaskSnaps() const {
   std::unordered_map<uint64_t, atlas_task_snap> newest;
   const size_t n = static_cast<size_t>(nr_domains_) * ATLAS_SNAP_SLOTS;
   for (size_t i = 0; i < n; ++i) {
+    // Accept the slot only if it was not being rewritten while we copied:
+    // the same non-zero uid before and after the copy.
+    const uint64_t uid = __atomic_load_n(&task_snaps_[i].uid, __ATOMIC_ACQUIRE);
+    if (uid == 0) continue;
     atlas_task_snap snap;
     std::memcpy(&snap, &task_snaps_[i], sizeof(snap));
-    // Accept the slot only if it was not being rewritten while we copied.
-    if (snap.uid == 0 ||
-        __atomic_load_n(&task_snaps_[i].uid, __ATOMIC_ACQUIRE) != snap.uid) {
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&task_snaps_[i].uid, __ATOMIC_RELAXED) != uid ||
+        snap.uid != uid) {
       continue;
     }
     auto [it, inserted] = newest.emplace(snap.uid, snap);
@@ -238,13 +247,20 @@ absl::Status BpfScheduler::RequestMigration(uint32_t pid, uint64_t uid,
   atlas_migration m = {};
   m.uid = uid;
   m.target_dom = target_domain;
+  // A new entry counts as pending; replacing a request that was not applied
+  // yet does not count twice.
   if (bpf_map__update_elem(skel_->maps.migrations, &pid, sizeof(pid), &m,
-                           sizeof(m), BPF_ANY) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot write a migration request: ", ErrnoText(errno)));
+                           sizeof(m), BPF_NOEXIST) == 0) {
+    __atomic_fetch_add(&skel_->bss->migrations_pending, 1, __ATOMIC_RELEASE);
+    return absl::OkStatus();
   }
-  __atomic_fetch_add(&skel_->bss->migrations_pending, 1, __ATOMIC_RELEASE);
-  return absl::OkStatus();
+  if (errno == EEXIST &&
+      bpf_map__update_elem(skel_->maps.migrations, &pid, sizeof(pid), &m,
+                           sizeof(m), BPF_EXIST) == 0) {
+    return absl::OkStatus();
+  }
+  return absl::InternalError(
+      absl::StrCat("cannot write a migration request: ", ErrnoText(errno)));
 }
 
 void BpfScheduler::ApplyTuning(const Tuning& tuning) {

@@ -83,6 +83,7 @@ class BpfScheduler {
   void ApplyTuning(const Tuning& tuning);
 
   int nr_domains() const { return nr_domains_; }
+  uint64_t load_half_life_ns() const { return half_life_ns_; }
 
  private:
   BpfScheduler(struct ::atlas_bpf* skel, int nr_domains, int nr_cpu_ids,

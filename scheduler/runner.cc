@@ -176,12 +176,13 @@ int RunBalanced(const RunOptions& options) {
             Counter(**sched, ATLAS_STAT_MIGRATE_REJECTED) +
             Counter(**sched, ATLAS_STAT_MIGRATE_STALE);
         const Plan plan = planner.BalanceOnce(MonotonicNs());
-        if (!plan.migrations.empty() || applied != last_applied ||
-            rejected != last_rejected) {
+        if (!plan.migrations.empty() || plan.failed_writes ||
+            applied != last_applied || rejected != last_rejected) {
           std::printf(
-              "scx_atlas: balance: %zu migrations requested%s; since the last "
-              "pass %llu applied, %llu rejected or stale\n",
+              "scx_atlas: balance: %zu migrations requested%s%s; since the "
+              "last pass %llu applied, %llu rejected or stale\n",
               plan.migrations.size(),
+              plan.failed_writes ? " (some could not be written)" : "",
               plan.saturated ? " (saturated: weights count)" : "",
               static_cast<unsigned long long>(applied - last_applied),
               static_cast<unsigned long long>(rejected - last_rejected));

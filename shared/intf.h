@@ -91,7 +91,7 @@ struct atlas_task_snap {
 	__u32 weight;
 	__u32 flags;
 	__u64 allowed_doms[ATLAS_DOM_WORDS]; /* domains its cpumask intersects */
-	__u64 pad;
+	__u64 dcyc_cur; /* 0 or ATLAS_LOAD_ONE: runnable at updated_at */
 };
 
 /*

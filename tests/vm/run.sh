@@ -7,17 +7,19 @@
 # topology; its "# allow: REGEX" line names kernel log lines it provokes on
 # purpose; a "# host: true" test runs on the host (it drives vm-run itself).
 # A test passes when it exits 0 and the guest kernel log is clean.
-# -v: print every test's output. --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
+# -v: print every test's output. -k FILE: boot that kernel instead of the
+# cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
 # it is copied where the guest can see it. --counts: write "PASSED FAILED".
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
-BIN= COUNTS= VERBOSE=0 TESTS=()
+BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN=$2; shift 2 ;;
     --counts) COUNTS=$2; shift 2 ;;
     -v|--verbose) VERBOSE=1; shift ;;
+    -k|--kernel) KERNEL=$2; shift 2 ;;
     -*) echo "tests/vm/run.sh: unknown option $1" >&2; exit 2 ;;
     *) TESTS+=("$1"); shift ;;
   esac
@@ -47,7 +49,7 @@ for t in "${TESTS[@]}"; do
     bash "$t" > "$log" 2>&1
   else
     # shellcheck disable=SC2086
-    tools/vm/vm-run $vm_args ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
+    tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
       -e ATLAS_BIN="$STAGE/scx_atlas" "$t" > "$log" 2>&1
   fi
   rc=$?
