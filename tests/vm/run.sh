@@ -47,12 +47,19 @@ for t in "${TESTS[@]}"; do
   start=$(date +%s%N)
   if grep -q '^# host: true' "$t"; then   # tests of the harness itself
     bash "$t" > "$log" 2>&1
+    rc=$?
   else
-    # shellcheck disable=SC2086
-    tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
-      -e ATLAS_BIN="$STAGE/scx_atlas" "$t" > "$log" 2>&1
+    # A qemu crash (emulator failure, see vm-run) gets the test one more run;
+    # the retry is reported. Any guest-side failure counts at once.
+    for try in 1 2; do
+      # shellcheck disable=SC2086
+      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
+        -e ATLAS_BIN="$STAGE/scx_atlas" "$t" > "$log" 2>&1
+      rc=$?
+      [ $rc = 125 ] && [ $try = 1 ] && grep -q 'vm-run: qemu crashed' "$log" || break
+      echo "note: $name: qemu crashed ($(grep -m1 'qemu:' "$log" | sed 's/.*qemu: //')); running it again"
+    done
   fi
-  rc=$?
   secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
   if [ $rc = 0 ]; then
     passed=$((passed + 1)); printf 'PASS %-28s %6ss  %s\n' "$name" "$secs" "$(grep '^PASS:' "$log" | tail -1 | cut -c7-)"
