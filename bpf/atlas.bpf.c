@@ -784,11 +784,13 @@ void BPF_STRUCT_OPS(atlas_runnable, struct task_struct *p, u64 enq_flags)
 
 	if (!taskc)
 		return;
-	ravg_update(&taskc->dcyc, now);
-	taskc->dcyc.cur = ATLAS_LOAD_ONE;
-	taskc->runnable = true;
-	taskc->weight = p->scx.weight;
-	dom_load_adjust(taskc->dom, taskc->weight, 1, 0, 0, now);
+	if (!taskc->runnable) { /* count a runnable task once, whatever calls us */
+		ravg_update(&taskc->dcyc, now);
+		taskc->dcyc.cur = ATLAS_LOAD_ONE;
+		taskc->runnable = true;
+		taskc->weight = p->scx.weight;
+		dom_load_adjust(taskc->dom, taskc->weight, 1, 0, 0, now);
+	}
 
 	if (!(enq_flags & SCX_ENQ_WAKEUP))
 		return;
