@@ -87,7 +87,6 @@ char _license[] SEC("license") = "GPL";
  * where u32 does not exist.
  */
 const volatile __u32 nr_cpu_ids = 1;
-const volatile __u32 nr_online_cpus = 1;
 const volatile __u32 nr_domains = 1;
 const volatile __u32 nr_cores = 1;
 const volatile __u32 nr_nodes = 1; /* highest node id + 1 */

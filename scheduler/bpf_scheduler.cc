@@ -43,7 +43,6 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
 
   auto* ro = skel->rodata;
   ro->nr_cpu_ids = static_cast<uint32_t>(topology.nr_cpu_ids);
-  ro->nr_online_cpus = static_cast<uint32_t>(topology.cpus.size());
   ro->nr_domains = static_cast<uint32_t>(domains.size());
   ro->nr_cores = static_cast<uint32_t>(topology.cores.size());
   ro->nr_nodes = static_cast<uint32_t>(topology.nodes.back() + 1);
@@ -184,8 +183,9 @@ std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
     const volatile atlas_dom_load* shared = &dom_loads_[d];
     atlas_dom_load copy = {};
     // Seqcount read. Writers hold the domain lock for a few instructions;
-    // after many failed tries, yield and keep trying.
-    for (int attempt = 0;; ++attempt) {
+    // after 100 failed tries, yield between tries; after 1000, use the last
+    // copy (at worst a torn figure for one pass, never a stalled loop).
+    for (int attempt = 0; attempt < 1000; ++attempt) {
       const uint64_t seq = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
       if ((seq & 1) == 0) {
         std::memcpy(&copy, const_cast<const atlas_dom_load*>(shared),

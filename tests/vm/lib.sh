@@ -46,7 +46,13 @@ start_atlas() {
 
 # stop_atlas SIGNAL: send SIGNAL, wait, set ATLAS_RC.
 stop_atlas() {
+  local i
   kill -"$1" "$ATLAS_PID" 2>/dev/null || fail "scx_atlas (pid $ATLAS_PID) is not running"
+  for ((i = 0; i < 300; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$ATLAS_PID" 2>/dev/null; then
+    echo "--- scx_atlas stack ---"; cat /proc/"$ATLAS_PID"/task/*/stack 2>/dev/null | head -20
+    fail "scx_atlas did not exit within 30 s of SIG$1"
+  fi
   wait "$ATLAS_PID"
   ATLAS_RC=$?
   echo "scx_atlas exit status after SIG$1: $ATLAS_RC"
