@@ -31,9 +31,9 @@ d1=$(awk -v a="$(load_of 1 "$line")" -v b="$(load_of 1 "$base")" 'BEGIN { print 
 # Two always-runnable nice-0 tasks add 2; the tasks that must wait behind them
 # on those two CPUs (the shell, kworkers, scx_atlas itself; cross-node
 # placement is off, so they queue in domain 0) stay runnable longer too:
-# measured +0.8 to +1.2 more.
-awk -v a="$d0" 'BEGIN { exit !(a >= 1.8 && a <= 3.5) }' || fail "domain 0 load grew by $d0, want 2 to 3.5"
-awk -v b="$d1" 'BEGIN { exit !(b >= 0.25 && b <= 1.2) }' || fail "domain 1 load grew by $d1, want about 0.5 (0.25-1.2)"
+# measured +0.4 to +1.7 more. Counting both hogs twice would give > 4.2.
+awk -v a="$d0" 'BEGIN { exit !(a >= 1.8 && a <= 4.2) }' || fail "domain 0 load grew by $d0, want 2 to 4.2"
+awk -v b="$d1" 'BEGIN { exit !(b >= 0.25 && b <= 1.5) }' || fail "domain 1 load grew by $d1, want about 0.5 (0.25-1.5, the same waiting effect)"
 g0=$(load_of 0 "$gone")
 awk -v g="$g0" -v a="$(load_of 0 "$line")" 'BEGIN { exit !(g < a / 8) }' || fail "domain 0 load $g0 did not decay (was $(load_of 0 "$line"))"
 pass "domain loads track duty cycle x weight: +$d0 for 2 hogs, +$d1 for a 50% task, decayed to $g0"
