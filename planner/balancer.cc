@@ -4,24 +4,31 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 namespace atlas {
 namespace {
 
-// Candidate tasks of the domains that may have to give load away, bucketed
-// by load on a log scale (4 buckets per doubling), so a move finds a task
-// near the wanted load without scanning or sorting all of them.
+// Every task is filed, in one pass over the snapshot, into a list per
+// (domain, load bucket); buckets are a log scale of load, 4 per doubling,
+// so a move finds a task near the wanted load without scanning or sorting
+// all of them. The lists are linked through one int per task, so the pass
+// writes 4 bytes per task and allocates nothing per domain.
 constexpr int kBuckets = 96;
 
 int BucketOf(double load) {
   if (!(load > 0)) return 0;
-  int exp = 0;
-  const double mant = std::frexp(load, &exp);  // load = mant * 2^exp, [0.5,1)
-  // Loads from 2^-17 to 2^7 (a few microseconds of a CPU up to 128
-  // nice-0 tasks' worth) get their own buckets; the rest clamp.
-  const int b = (exp + 16) * 4 + static_cast<int>((mant - 0.5) * 8);
+  // The exponent and the two top mantissa bits of the double: 4 buckets
+  // per doubling, the same as frexp's (exp + 16) * 4 + (mant - 0.5) * 8.
+  // Loads from 2^-17 to 2^7 (a few microseconds of a CPU up to 128 nice-0
+  // tasks' worth) get their own buckets; the rest clamp.
+  uint64_t bits;
+  std::memcpy(&bits, &load, sizeof(bits));
+  const int b = static_cast<int>(bits >> 50) - (1022 - 16) * 4;
   return std::clamp(b, 0, kBuckets - 1);
 }
 
@@ -29,37 +36,26 @@ int BucketOf(double load) {
 // in total. With the k heaviest capped to c, each gets exactly one CPU:
 // c / (k * c + rest_k) * nr_cpus = 1, so c = rest_k / (nr_cpus - k), where
 // rest_k is the weight of all the others. The k is the one for which the
-// k-th heaviest exceeds that c and the next one does not.
-std::vector<double> CapHeavy(const std::vector<double>& weights, double rest,
-                             double nr_cpus) {
-  std::vector<double> out = weights;
+// k-th heaviest exceeds that c and the next one does not. Returns c, or
+// infinity when nothing is capped; every capped weight is > c and every
+// other one <= c, so a task's effective weight is min(weight, c).
+double HeavyCap(const std::vector<double>& weights, double rest,
+                double nr_cpus) {
+  constexpr double kNone = std::numeric_limits<double>::infinity();
   const int n = static_cast<int>(weights.size());
-  if (nr_cpus <= 1 || n == 0) return out;
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return weights[a] != weights[b] ? weights[a] > weights[b] : a < b;
-  });
+  if (nr_cpus <= 1 || n == 0) return kNone;
+  std::vector<double> sorted = weights;
+  std::sort(sorted.begin(), sorted.end(), std::greater<double>());
   for (double w : weights) rest += w;
   int k = 0;
   while (k < n && k + 1 < nr_cpus) {
-    const double rest_without = rest - weights[order[k]];
-    if (weights[order[k]] <= rest_without / (nr_cpus - k - 1)) break;
+    const double rest_without = rest - sorted[k];
+    if (sorted[k] <= rest_without / (nr_cpus - k - 1)) break;
     rest = rest_without;
     ++k;
   }
-  if (k == 0) return out;
-  const double cap = rest / (nr_cpus - k);
-  for (int j = 0; j < k; ++j) out[order[j]] = cap;
-  return out;
+  return k == 0 ? kNone : rest / (nr_cpus - k);
 }
-
-struct Candidates {
-  // For source domain s: tasks of bucket b are index[start[s][b] ..
-  // start[s][b+1]), indices into Balancer::task_load_.
-  std::vector<std::vector<int>> start;
-  std::vector<int> index;
-};
 
 class Balancer {
  public:
@@ -71,8 +67,19 @@ class Balancer {
   Plan Run();
 
  private:
-  void ComputeLoads();
-  void CollectCandidates();
+  // The one pass over the tasks: files them into the bucket lists, and
+  // when saturated sums their weights and finds the infeasible ones.
+  void FileTasks();
+  // A task's load in the units used (duty cycle, or x capped weight).
+  double LoadOf(int i) const {
+    const TaskLoad& t = snapshot_.tasks[i];
+    if (!plan_.saturated) return t.duty_cycle;
+    return t.duty_cycle * std::min<double>(t.weight, cap_) / 100.0;
+  }
+  int& Head(int domain, int bucket) {
+    return head_[domain * kBuckets + bucket];
+  }
+  void MarkSources();
   // One move from domain `from` to `to`, limited by `limit` (the smaller of
   // the two imbalances being fixed): a task of load x with x < 2 * limit and
   // x <= max_load. False if no task fits.
@@ -82,7 +89,7 @@ class Balancer {
   // excess first, until one move succeeds. limit(s, t) and max_load(s, t)
   // bound the move as in MoveOne.
   template <typename Excess, typename Limit, typename MaxLoad>
-  bool MoveFromTo(std::vector<int> from, std::vector<int> to, Excess excess,
+  bool MoveFromTo(std::vector<int>& from, std::vector<int>& to, Excess excess,
                   Limit limit, MaxLoad max_load);
   void BalanceNodes();
   void BalanceInsideNode(int node);
@@ -91,113 +98,103 @@ class Balancer {
   const std::vector<BalanceDomain>& domains_;
   const BalanceParams& params_;
   int nr_nodes_ = 0;
-  double avg_ = 0;                 // load per unit of capacity, machine-wide
-  Eigen::VectorXd load_;           // per domain
-  Eigen::VectorXd capacity_;       // per domain
-  Eigen::MatrixXd node_of_;        // nodes x domains, 1 where the domain is
-  std::vector<double> task_load_;  // per snapshot task, in the units used
-  std::vector<char> moved_;        // per snapshot task
-  std::vector<char> is_source_;    // per domain
-  std::vector<int> source_slot_;   // domain -> index into candidates_.start
-  Candidates candidates_;
+  int nr_tasks_ = 0;
+  double avg_ = 0;  // load per unit of capacity, machine-wide
+  double cap_ = std::numeric_limits<double>::infinity();  // weight cap
+  Eigen::VectorXd load_;                                  // per domain
+  Eigen::VectorXd capacity_;                              // per domain
+  Eigen::MatrixXd node_of_;  // nodes x domains, 1 where the domain is
+  // Bucket lists. Node i < nr_tasks_ is task i, filed by its uncapped
+  // load; a task whose weight was capped is skipped there and filed again
+  // as node nr_tasks_ + j, j indexing refiled_, by its capped load.
+  std::vector<int> head_;        // per (domain, bucket): first node, or -1
+  std::unique_ptr<int[]> next_;  // per node
+  std::vector<int> refiled_;     // task of each extra node
+  std::vector<char> is_source_;  // per domain
+  std::vector<int> from_, to_, members_;  // scratch of the move loops
   Plan plan_;
 };
 
-void Balancer::ComputeLoads() {
+void Balancer::FileTasks() {
   const int nd = static_cast<int>(domains_.size());
-  load_.setZero(nd);
-  capacity_.resize(nd);
-  double runnable = 0;
-  for (int d = 0; d < nd; ++d) {
-    capacity_[d] = domains_[d].capacity;
-    nr_nodes_ = std::max(nr_nodes_, domains_[d].node + 1);
-    runnable += snapshot_.domains[d].runnable;
-  }
-  node_of_.setZero(nr_nodes_, nd);
-  for (int d = 0; d < nd; ++d) node_of_(domains_[d].node, d) = 1;
-
   const double nr_cpus = capacity_.sum();
-  plan_.saturated = runnable >= nr_cpus;
-  const size_t nt = snapshot_.tasks.size();
-  task_load_.resize(nt);
-  for (int d = 0; d < nd; ++d) {
-    load_[d] = plan_.saturated ? snapshot_.domains[d].load
-                               : snapshot_.domains[d].runnable;
-  }
-  if (!plan_.saturated) {
-    for (size_t i = 0; i < nt; ++i)
-      task_load_[i] = snapshot_.tasks[i].duty_cycle;
-    return;
-  }
-  // Saturated: weights count, capped where infeasible. A weight can only be
-  // infeasible if it exceeds a fair CPU's share (w * nr_cpus > total), so
-  // only those few are sorted and capped (CapHeavy), not all tasks.
-  double total = 0;
-  for (size_t i = 0; i < nt; ++i) total += snapshot_.tasks[i].weight;
-  std::vector<int> heavy;
-  for (size_t i = 0; i < nt; ++i) {
-    const TaskLoad& t = snapshot_.tasks[i];
-    task_load_[i] = t.duty_cycle * t.weight / 100.0;
-    if (t.weight * nr_cpus > total) heavy.push_back(static_cast<int>(i));
+  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible; keep
+  // the heaviest seen in a min-heap of (weight, task).
+  const size_t keep =
+      plan_.saturated ? static_cast<size_t>(std::max(0.0, std::ceil(nr_cpus)))
+                      : 0;
+  head_.assign(static_cast<size_t>(nd) * kBuckets, -1);
+  // A filed node's link is written before it is read: no zeroing.
+  next_.reset(new int[nr_tasks_ + keep]);
+  std::vector<std::pair<uint32_t, int>> heavy;
+  auto lighter = [](const std::pair<uint32_t, int>& a,
+                    const std::pair<uint32_t, int>& b) { return a > b; };
+  double total_weight = 0;
+  const TaskLoad* tasks = snapshot_.tasks.data();
+  for (int i = 0; i < nr_tasks_; ++i) {
+    const TaskLoad& t = tasks[i];
+    double x = t.duty_cycle;
+    if (plan_.saturated) {
+      x *= t.weight / 100.0;
+      total_weight += t.weight;
+      if (heavy.size() < keep || (keep > 0 && t.weight > heavy.front().first)) {
+        heavy.emplace_back(t.weight, i);
+        std::push_heap(heavy.begin(), heavy.end(), lighter);
+        if (heavy.size() > keep) {
+          std::pop_heap(heavy.begin(), heavy.end(), lighter);
+          heavy.pop_back();
+        }
+      }
+    }
+    const int d = t.domain;
+    if (static_cast<unsigned>(d) >= static_cast<unsigned>(nd) || !(x > 0)) {
+      continue;
+    }
+    int& h = Head(d, BucketOf(x));
+    next_[i] = h;
+    h = i;
   }
   if (heavy.empty()) return;
-  std::vector<double> heavy_weights;
+  // Saturated: weights count, capped where infeasible (a weight can only be
+  // infeasible if it exceeds a fair CPU's share, so only the heaviest few
+  // are looked at).
+  std::vector<double> weights;
   double heavy_total = 0;
-  for (int i : heavy) {
-    heavy_weights.push_back(snapshot_.tasks[i].weight);
-    heavy_total += snapshot_.tasks[i].weight;
+  for (const auto& [w, i] : heavy) {
+    weights.push_back(w);
+    heavy_total += w;
   }
-  const std::vector<double> capped =
-      CapHeavy(heavy_weights, total - heavy_total, nr_cpus);
-  for (size_t h = 0; h < heavy.size(); ++h) {
-    const TaskLoad& t = snapshot_.tasks[heavy[h]];
-    task_load_[heavy[h]] = t.duty_cycle * capped[h] / 100.0;
-    if (t.domain >= 0 && t.domain < nd) {
-      load_[t.domain] -= t.duty_cycle * (heavy_weights[h] - capped[h]) / 100.0;
-    }
+  cap_ = HeavyCap(weights, total_weight - heavy_total, nr_cpus);
+  std::sort(heavy.begin(), heavy.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (const auto& [w, i] : heavy) {
+    const TaskLoad& t = tasks[i];
+    const int d = t.domain;
+    if (w <= cap_ || static_cast<unsigned>(d) >= static_cast<unsigned>(nd))
+      continue;
+    load_[d] -= t.duty_cycle * (w - cap_) / 100.0;
+    const double x = LoadOf(i);
+    if (!(x > 0)) continue;
+    const int node = nr_tasks_ + static_cast<int>(refiled_.size());
+    refiled_.push_back(i);
+    int& h = Head(d, BucketOf(x));
+    next_[node] = h;
+    h = node;
   }
 }
 
-void Balancer::CollectCandidates() {
+void Balancer::MarkSources() {
   // Sources: domains above their share, globally or within their node.
   const int nd = static_cast<int>(domains_.size());
   const Eigen::VectorXd node_load = node_of_ * load_;
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
   is_source_.assign(nd, 0);
-  source_slot_.assign(nd, -1);
-  int nr_sources = 0;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double node_avg = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
     if (load_[d] > GlobalShare(d) || load_[d] > node_avg * capacity_[d]) {
       is_source_[d] = 1;
-      source_slot_[d] = nr_sources++;
     }
-  }
-  // Counting sort of the sources' tasks by (source, bucket).
-  std::vector<std::vector<int>>& start = candidates_.start;
-  start.assign(nr_sources, std::vector<int>(kBuckets + 1, 0));
-  std::vector<int> key(snapshot_.tasks.size(), -1);
-  for (size_t i = 0; i < snapshot_.tasks.size(); ++i) {
-    const int d = snapshot_.tasks[i].domain;
-    if (d < 0 || d >= nd || !is_source_[d] || !(task_load_[i] > 0)) continue;
-    const int b = BucketOf(task_load_[i]);
-    key[i] = source_slot_[d] * kBuckets + b;
-    ++start[source_slot_[d]][b + 1];
-  }
-  int total = 0;
-  for (auto& s : start) {
-    for (int b = 1; b <= kBuckets; ++b) s[b] += s[b - 1];
-    for (int b = 0; b <= kBuckets; ++b) s[b] += total;
-    total = s[kBuckets];
-  }
-  candidates_.index.assign(total, 0);
-  std::vector<int> fill(nr_sources * kBuckets);
-  for (int s = 0; s < nr_sources; ++s) {
-    for (int b = 0; b < kBuckets; ++b) fill[s * kBuckets + b] = start[s][b];
-  }
-  for (size_t i = 0; i < key.size(); ++i) {
-    if (key[i] >= 0) candidates_.index[fill[key[i]]++] = static_cast<int>(i);
   }
 }
 
@@ -209,39 +206,43 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
   // A move of x shrinks |a| + |b| iff 0 < x < 2 * limit; the best x is
   // `limit`. Take the first fitting task of its bucket (all of a bucket's
   // loads are within 19% of each other), else of the next bucket up, else
-  // of the nearest bucket below: O(1) per move, whatever the task count.
-  const std::vector<int>& start = candidates_.start[source_slot_[from]];
+  // of the nearest bucket below. A moved task is unlinked, so it is never
+  // seen again.
   const int want = BucketOf(limit);
-  int best = -1;
-  auto scan = [&](int b) {
-    for (int k = start[b]; k < start[b + 1] && best < 0; ++k) {
-      const int i = candidates_.index[k];
-      const double x = task_load_[i];
-      if (!moved_[i] && x < 2 * limit && x <= max_load &&
-          snapshot_.tasks[i].allowed[to]) {
-        best = i;
+  auto take = [&](int b) {
+    int* link = &Head(from, b);
+    for (int n = *link; n >= 0; link = &next_[n], n = *link) {
+      const bool extra = n >= nr_tasks_;
+      const int i = extra ? refiled_[n - nr_tasks_] : n;
+      const TaskLoad& t = snapshot_.tasks[i];
+      if (!extra && plan_.saturated && t.weight > cap_) continue;  // refiled
+      const double x = LoadOf(i);
+      if (x < 2 * limit && x <= max_load && t.allowed[to]) {
+        *link = next_[n];
+        load_[from] -= x;
+        load_[to] += x;
+        plan_.migrations.push_back({t.uid, t.pid, from, to, x});
+        return true;
       }
     }
+    return false;
   };
-  scan(want);
-  if (best < 0 && want + 1 < kBuckets) scan(want + 1);
-  for (int b = want - 1; best < 0 && b >= 0; --b) scan(b);
-  if (best < 0) return false;
-  const TaskLoad& t = snapshot_.tasks[best];
-  moved_[best] = 1;
-  load_[from] -= task_load_[best];
-  load_[to] += task_load_[best];
-  plan_.migrations.push_back({t.uid, t.pid, from, to, task_load_[best]});
-  return true;
+  if (take(want)) return true;
+  if (want + 1 < kBuckets && take(want + 1)) return true;
+  for (int b = want - 1; b >= 0; --b) {
+    if (take(b)) return true;
+  }
+  return false;
 }
 
 void Balancer::BalanceNodes() {
   if (nr_nodes_ < 2) return;
   const int nd = static_cast<int>(domains_.size());
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
+  Eigen::VectorXd imbalance(nr_nodes_);
   for (;;) {
-    const Eigen::VectorXd node_load = node_of_ * load_;
-    const Eigen::VectorXd imbalance = node_load - avg_ * node_cap;
+    imbalance.noalias() = node_of_ * load_;
+    imbalance -= avg_ * node_cap;
     Eigen::Index push = 0, pull = 0;
     imbalance.maxCoeff(&push);
     imbalance.minCoeff(&pull);
@@ -254,7 +255,10 @@ void Balancer::BalanceNodes() {
     // Source: the pushing node's domains by load above share; target: the
     // pulling node's domains by load below share. A move must also shrink
     // the two domains' imbalance (so the machine-wide sum never grows).
-    std::vector<int> from, to;
+    std::vector<int>& from = from_;
+    std::vector<int>& to = to_;
+    from.clear();
+    to.clear();
     for (int d = 0; d < nd; ++d) {
       if (domains_[d].node == push && load_[d] > GlobalShare(d))
         from.push_back(d);
@@ -274,7 +278,8 @@ void Balancer::BalanceNodes() {
 }
 
 void Balancer::BalanceInsideNode(int node) {
-  std::vector<int> members;
+  std::vector<int>& members = members_;
+  members.clear();
   for (int d = 0; d < static_cast<int>(domains_.size()); ++d) {
     if (domains_[d].node == node) members.push_back(d);
   }
@@ -290,7 +295,10 @@ void Balancer::BalanceInsideNode(int node) {
     auto threshold = [&](int d) {
       return params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
     };
-    std::vector<int> from, to;
+    std::vector<int>& from = from_;
+    std::vector<int>& to = to_;
+    from.clear();
+    to.clear();
     for (int d : members) {
       if (excess(d) > threshold(d)) from.push_back(d);
       if (-excess(d) > threshold(d)) to.push_back(d);
@@ -311,14 +319,25 @@ void Balancer::BalanceInsideNode(int node) {
 }
 
 template <typename Excess, typename Limit, typename MaxLoad>
-bool Balancer::MoveFromTo(std::vector<int> from, std::vector<int> to,
+bool Balancer::MoveFromTo(std::vector<int>& from, std::vector<int>& to,
                           Excess excess, Limit limit, MaxLoad max_load) {
-  std::sort(from.begin(), from.end(), [&](int a, int b) {
+  if (static_cast<int>(plan_.migrations.size()) >= params_.max_migrations)
+    return false;
+  if (from.empty() || to.empty()) return false;
+  // Usually the most loaded source and the least loaded target make a
+  // move: try them before sorting (O(domains) per move instead of
+  // O(domains log domains)).
+  auto more = [&](int a, int b) {
     return excess(a) != excess(b) ? excess(a) > excess(b) : a < b;
-  });
-  std::sort(to.begin(), to.end(), [&](int a, int b) {
+  };
+  auto less = [&](int a, int b) {
     return excess(a) != excess(b) ? excess(a) < excess(b) : a < b;
-  });
+  };
+  const int s0 = *std::min_element(from.begin(), from.end(), more);
+  const int t0 = *std::min_element(to.begin(), to.end(), less);
+  if (MoveOne(s0, t0, limit(s0, t0), max_load(s0, t0))) return true;
+  std::sort(from.begin(), from.end(), more);
+  std::sort(to.begin(), to.end(), less);
   for (int s : from) {
     for (int t : to) {
       if (MoveOne(s, t, limit(s, t), max_load(s, t))) return true;
@@ -330,13 +349,29 @@ bool Balancer::MoveFromTo(std::vector<int> from, std::vector<int> to,
 Plan Balancer::Run() {
   const int nd = static_cast<int>(domains_.size());
   if (nd == 0 || static_cast<int>(snapshot_.domains.size()) != nd) return plan_;
-  ComputeLoads();
+  nr_tasks_ = static_cast<int>(snapshot_.tasks.size());
+  load_.resize(nd);
+  capacity_.resize(nd);
+  double runnable = 0;
+  for (int d = 0; d < nd; ++d) {
+    capacity_[d] = domains_[d].capacity;
+    nr_nodes_ = std::max(nr_nodes_, domains_[d].node + 1);
+    runnable += snapshot_.domains[d].runnable;
+  }
+  node_of_.setZero(nr_nodes_, nd);
+  for (int d = 0; d < nd; ++d) node_of_(domains_[d].node, d) = 1;
+  // Weights count only once the machine is saturated.
+  plan_.saturated = runnable >= capacity_.sum();
+  for (int d = 0; d < nd; ++d) {
+    load_[d] = plan_.saturated ? snapshot_.domains[d].load
+                               : snapshot_.domains[d].runnable;
+  }
+  if (load_.sum() > 0) FileTasks();  // lowers load_ by the capped weights
   const double total_cap = capacity_.sum();
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
   if (avg_ > 0) {
-    moved_.assign(snapshot_.tasks.size(), 0);
-    CollectCandidates();
+    MarkSources();
     BalanceNodes();
     for (int n = 0; n < nr_nodes_; ++n) BalanceInsideNode(n);
   }
@@ -348,7 +383,10 @@ Plan Balancer::Run() {
 
 std::vector<double> CapInfeasibleWeights(const std::vector<double>& weights,
                                          double nr_cpus) {
-  return CapHeavy(weights, 0, nr_cpus);
+  const double cap = HeavyCap(weights, 0, nr_cpus);
+  std::vector<double> out;
+  for (double w : weights) out.push_back(std::min(w, cap));
+  return out;
 }
 
 double TotalImbalance(const std::vector<double>& loads,

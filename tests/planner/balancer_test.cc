@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "planner/balancer.h"
 
+#include <cmath>
 #include <random>
 #include <set>
 #include <string>
@@ -180,6 +181,27 @@ TEST(Balance, HeavyTaskDoesNotDistortTheBalance) {
   EXPECT_TRUE(plan.saturated);
   EXPECT_NEAR(plan.loads_before[0], 1 + 4.0 / 3, 1e-9);
   EXPECT_THAT(plan.migrations, IsEmpty());
+}
+
+TEST(Balance, CappedTaskMovesWithItsCappedLoad) {
+  // 4 CPUs in 2 domains, saturated, everything in domain 0: a weight-10000
+  // task among four nice-0 ones. Capped to 400/3 it weighs 1.33, so the
+  // plan may move it, and then with that load, never with 100.
+  std::vector<TaskLoad> tasks = {Task(1, 0, 1.0, All(2), 10000)};
+  for (int i = 2; i < 6; ++i) tasks.push_back(Task(i, 0, 1.0, All(2)));
+  Plan plan = Balance(Make(2, tasks), Domains({0, 0}, 2), {});
+  ASSERT_TRUE(plan.saturated);
+  EXPECT_NEAR(plan.loads_before[0], 4 + 4.0 / 3, 1e-9);
+  ASSERT_FALSE(plan.migrations.empty());
+  for (const Migration& m : plan.migrations) {
+    if (m.uid == 1) {
+      EXPECT_NEAR(m.load, 4.0 / 3, 1e-9);
+    } else {
+      EXPECT_NEAR(m.load, 1.0, 1e-9);
+    }
+  }
+  EXPECT_NEAR(plan.loads_after[0] + plan.loads_after[1], 4 + 4.0 / 3, 1e-9);
+  EXPECT_LE(std::abs(plan.loads_after[0] - plan.loads_after[1]), 4.0 / 3);
 }
 
 // Property: over thousands of random snapshots, a plan never increases the
