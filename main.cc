@@ -3,6 +3,7 @@
 // scx_atlas: a split-architecture sched_ext load balancer. This thin main
 // owns every flag, turns them into plain config structs, and hands over to
 // the libraries. The policy is described at the top of bpf/atlas.bpf.c.
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "scheduler/runner.h"
+#include "stats/cli.h"
+#include "stats/report.h"
+#include "stats/server.h"
 #include "topology/domains.h"
 #include "topology/hwloc_loader.h"
 #include "topology/show.h"
@@ -81,6 +85,21 @@ ABSL_FLAG(std::string, hwloc_xml, "",
 ABSL_FLAG(absl::Duration, stats_interval, absl::ZeroDuration(),
           "Print the BPF counters this often (e.g. 1s); 0 prints them once, "
           "at exit.");
+ABSL_FLAG(double, stats, 0,
+          "Print a stats table (loads per domain with bars, decision paths, "
+          "migrations) every SECS seconds while scheduling; 0 = never.");
+ABSL_FLAG(double, monitor, 0,
+          "Do not schedule: connect to a running scx_atlas's stats socket and "
+          "print its table every SECS seconds (waits while the socket is "
+          "absent). Needs access to the socket (root by default).");
+ABSL_FLAG(std::string, stats_socket, atlas::kDefaultStatsSocket,
+          "UNIX socket of the stats server (scx_stats protocol, mode 0600); "
+          "'none' = no server.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Also serve OpenMetrics text on http://IPV4:PORT/metrics, e.g. "
+          "127.0.0.1:9464; empty = no HTTP.");
+ABSL_FLAG(bool, help_stats, false,
+          "List every statistics field with its meaning, and exit.");
 ABSL_FLAG(absl::Duration, debug_inject_error_after, absl::ZeroDuration(),
           "Testing: make the BPF scheduler raise an error this long after it "
           "loads, to exercise the error exit path. 0 = never.");
@@ -118,6 +137,35 @@ int main(int argc, char** argv) {
   if (rest.size() > 1) {
     return Usage(absl::StrCat("unexpected argument '", rest[1],
                               "' (flags are --name=value; see --help)"));
+  }
+
+  if (absl::GetFlag(FLAGS_help_stats)) {
+    std::fputs(atlas::DescribeStats().c_str(), stdout);
+    return 0;
+  }
+  const double stats_secs = absl::GetFlag(FLAGS_stats);
+  const double monitor_secs = absl::GetFlag(FLAGS_monitor);
+  for (const auto& [name, secs] :
+       {std::pair<const char*, double>{"stats", stats_secs},
+        {"monitor", monitor_secs}}) {
+    if (!std::isfinite(secs) || secs < 0 || secs > 86400 ||
+        (secs > 0 && secs < 0.01)) {
+      return Usage(
+          absl::StrCat("--", name, "=", secs,
+                       ": want seconds between 0.01 and 86400 (0 = off)"));
+    }
+  }
+  std::string stats_socket = absl::GetFlag(FLAGS_stats_socket);
+  if (stats_socket == "none") stats_socket.clear();
+  if (monitor_secs > 0) {
+    if (stats_socket.empty()) return Usage("--monitor needs a --stats_socket");
+    atlas::StatsCliOptions monitor;
+    monitor.prog = "scx_atlas";
+    monitor.socket_path = stats_socket;
+    monitor.interval = absl::Seconds(monitor_secs);
+    monitor.wait_for_socket = true;
+    monitor.stop = atlas::StopOnSigintSigterm();
+    return atlas::RunStatsCli(monitor);
   }
 
   const std::string synthetic = absl::GetFlag(FLAGS_hwloc_synthetic);
@@ -235,6 +283,9 @@ int main(int argc, char** argv) {
   options.scheduler.debug_inject_error_after_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(inject));
   options.stats_interval = stats_interval;
+  options.stats_table_interval = absl::Seconds(stats_secs);
+  options.stats_socket = stats_socket;
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   // Validate the layout before touching the kernel: bad --cpumasks is a
   // usage error even on a machine without sched_ext.
   if (absl::StatusOr<atlas::Layout> layout = MakeLayout(domain_options, "", "");

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,6 +19,9 @@
 #include "scheduler/preflight.h"
 #include "scheduler/stats.h"
 #include "scheduler/topo_check.h"
+#include "stats/format.h"
+#include "stats/protocol.h"
+#include "stats/report.h"
 
 namespace atlas {
 namespace {
@@ -74,6 +79,87 @@ uint64_t Counter(const BpfScheduler& sched, atlas_stat stat) {
   return stats.ok() ? (*stats)[stat] : 0;
 }
 
+// What the stats server (its own thread) and --stats read: the current
+// BPF scheduler, if one is attached, and what the planner last did. The
+// main thread detaches the scheduler from the hub before it unloads it.
+class StatsHub {
+ public:
+  void Attach(BpfScheduler* sched, const std::vector<Domain>& domains,
+              uint64_t slice_ns, bool load_balance) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (base_.started_ns != 0) ++base_.restarts;
+    sched_ = sched;
+    base_.started_ns = MonotonicNs();
+    base_.load_balance = load_balance;
+    base_.slice_ns = slice_ns;
+    base_.balance_passes = 0;
+    base_.last_pass_ns = 0;
+    base_.last_pass_requested = 0;
+    base_.domains.clear();
+    for (const Domain& d : domains) {
+      DomainSample ds;
+      ds.node = d.node;
+      ds.cpus = d.cpus;
+      ds.capacity = static_cast<double>(d.capacity) / kMaxCapacity;
+      ds.direct_greedy = ds.kick_greedy = true;  // the initial tuning
+      base_.domains.push_back(std::move(ds));
+    }
+  }
+  void Detach() {
+    std::lock_guard<std::mutex> lock(mu_);
+    sched_ = nullptr;
+  }
+  void Tuned(const Tuning& tuning) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tuning.slice_ns != 0) base_.slice_ns = tuning.slice_ns;
+    for (size_t d = 0; d < base_.domains.size(); ++d) {
+      if (d < tuning.direct_greedy.size()) {
+        base_.domains[d].direct_greedy = tuning.direct_greedy[d];
+      }
+      if (d < tuning.kick_greedy.size()) {
+        base_.domains[d].kick_greedy = tuning.kick_greedy[d];
+      }
+    }
+  }
+  void Balanced(const Plan& plan, uint64_t took_ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++base_.balance_passes;
+    base_.last_pass_ns = took_ns;
+    base_.last_pass_requested = plan.migrations.size();
+    if (sched_ != nullptr) {
+      const std::vector<DomainLoad> loads =
+          sched_->ReadDomainLoads(MonotonicNs());
+      for (size_t d = 0; d < base_.domains.size() && d < loads.size(); ++d) {
+        base_.domains[d].load_at_last_pass = loads[d].load;
+      }
+    }
+  }
+  absl::StatusOr<StatsSample> Sample() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sched_ == nullptr) {
+      return absl::UnavailableError("the scheduler is not attached (yet)");
+    }
+    StatsSample s = base_;
+    s.at_ns = MonotonicNs();
+    absl::StatusOr<std::vector<uint64_t>> counters = sched_->ReadStats();
+    if (!counters.ok()) return counters.status();
+    s.counters = *std::move(counters);
+    s.cpu_busy_ns = sched_->ReadCpuBusy();
+    const std::vector<DomainLoad> loads = sched_->ReadDomainLoads(s.at_ns);
+    for (size_t d = 0; d < s.domains.size() && d < loads.size(); ++d) {
+      s.domains[d].load = loads[d].load;
+      s.domains[d].runnable = loads[d].runnable;
+      s.domains[d].nr_tasks = loads[d].nr_tasks;
+    }
+    return s;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  BpfScheduler* sched_ = nullptr;
+  StatsSample base_;
+};
+
 // The newest snapshot of `pid`, if it ran recently.
 const atlas_task_snap* FindPid(const std::vector<atlas_task_snap>& snaps,
                                int pid) {
@@ -123,6 +209,27 @@ int RunBalanced(const RunOptions& options) {
     return Fail(s);
   }
   InstallSignalHandlers();
+  StatsHub hub;
+  StatsProtocol protocol([&hub] { return hub.Sample(); });
+  std::unique_ptr<StatsServer> server;
+  if (!options.stats_socket.empty()) {
+    StatsServerOptions server_options;
+    server_options.socket_path = options.stats_socket;
+    server_options.metrics_listen = options.metrics_listen;
+    absl::StatusOr<std::unique_ptr<StatsServer>> started =
+        StatsServer::Start(server_options, &protocol);
+    if (!started.ok()) {
+      return Fail(absl::UnavailableError(
+          absl::StrCat("stats server: ", started.status().message())));
+    }
+    server = *std::move(started);
+    std::printf(
+        "scx_atlas: stats on %s%s%s\n", options.stats_socket.c_str(),
+        options.metrics_listen.empty() ? "" : ", OpenMetrics on http://",
+        options.metrics_listen.empty()
+            ? ""
+            : absl::StrCat(options.metrics_listen, "/metrics").c_str());
+  }
   for (;;) {
     absl::StatusOr<Layout> layout = options.make_layout();
     if (!layout.ok()) return Fail(layout.status());
@@ -144,6 +251,10 @@ int RunBalanced(const RunOptions& options) {
         options.scheduler.fifo ? ", fifo" : "");
     std::fflush(stdout);
 
+    hub.Attach(sched->get(), layout->domains, options.scheduler.slice_ns,
+               options.load_balance);
+    std::optional<StatsSample> table_prev;
+    absl::Time next_table = absl::Now() + options.stats_table_interval;
     PlannerLayout planner_layout;
     for (const Domain& d : layout->domains) {
       planner_layout.domains.push_back(
@@ -166,7 +277,7 @@ int RunBalanced(const RunOptions& options) {
       absl::SleepFor(std::min(absl::Milliseconds(50), options.tune_interval));
       const absl::Time now = absl::Now();
       if (now >= next_tune) {
-        planner.TuneOnce(MonotonicNs());
+        hub.Tuned(planner.TuneOnce(MonotonicNs()));
         next_tune = now + options.tune_interval;
       }
       if (options.load_balance && now >= next_balance) {
@@ -175,7 +286,9 @@ int RunBalanced(const RunOptions& options) {
         const uint64_t rejected =
             Counter(**sched, ATLAS_STAT_MIGRATE_REJECTED) +
             Counter(**sched, ATLAS_STAT_MIGRATE_STALE);
-        const Plan plan = planner.BalanceOnce(MonotonicNs());
+        const uint64_t pass_start = MonotonicNs();
+        const Plan plan = planner.BalanceOnce(pass_start);
+        hub.Balanced(plan, MonotonicNs() - pass_start);
         if (!plan.migrations.empty() || plan.failed_writes ||
             applied != last_applied || rejected != last_rejected) {
           std::printf(
@@ -198,6 +311,17 @@ int RunBalanced(const RunOptions& options) {
             std::find(migrate_requested.begin(), migrate_requested.end(),
                       false) == migrate_requested.end();
       }
+      if (options.stats_table_interval > absl::ZeroDuration() &&
+          absl::Now() >= next_table) {
+        if (absl::StatusOr<StatsSample> sample = hub.Sample(); sample.ok()) {
+          const std::string table = RenderTable(
+              BuildReport(*sample, table_prev ? &*table_prev : nullptr));
+          std::printf("%s\n", table.c_str());
+          std::fflush(stdout);
+          table_prev = *std::move(sample);
+        }
+        next_table += options.stats_table_interval;
+      }
       if (options.stats_interval > absl::ZeroDuration() &&
           absl::Now() >= next_stats) {
         PrintStats(**sched, "stats");
@@ -213,6 +337,7 @@ int RunBalanced(const RunOptions& options) {
                   sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
     PrintStats(**sched, "final stats");
+    hub.Detach();  // the stats thread must not read a scheduler being freed
     (*sched)->Detach();  // runs ops.exit if the kernel has not already
     const atlas_exit_info info = (*sched)->ExitInfo();
     if (!(*sched)->Exited()) {

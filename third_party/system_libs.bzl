@@ -12,6 +12,7 @@ _PKGS = {
     "gmock": ["gmock"],
     "gmock_main": ["gmock_main"],
     "benchmark": ["benchmark"],
+    "nlohmann_json": ["nlohmann_json"],
 }
 
 def _pkg_config(rctx, args):

@@ -12,7 +12,7 @@ cd /tmp
 say() { echo "demo: $*"; }
 say "kernel $(uname -r), $(nproc) CPUs; sched_ext state: $(cat $SCX/state)"
 "$BIN" --show_topology
-"$BIN" --stats_interval=5s &
+"$BIN" --stats=10 &
 pid=$!
 for _ in $(seq 100); do [ "$(cat $SCX/state)" = enabled ] && break; sleep 0.1; done
 say "sched_ext state: $(cat $SCX/state), root/ops: $(cat $SCX/root/ops 2>/dev/null)"

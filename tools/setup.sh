@@ -88,8 +88,10 @@ PACKAGES=(
   git ca-certificates                                     # tools/check-format.sh, clones
   libelf-dev zlib1g-dev pkg-config zstd                  # libbpf, kernel unpack
   libhwloc-dev hwloc libeigen3-dev                       # topology, planner math
+  nlohmann-json3-dev                                      # stats protocol (JSON)
   libgtest-dev libgmock-dev libbenchmark-dev             # tests, benchmarks
   stress-ng rt-tests iproute2 procps util-linux jq       # VM workloads, guest tools
+  systemd                                                 # tests/vm/test_install.sh (systemd-analyze)
 )
 BACKPORTS=(qemu-system-x86 bpftool)                       # bookworm-backports
 missing() {

@@ -109,3 +109,16 @@ expect_zero() {
     echo "counter $s=$v"
   done
 }
+
+# one_line_error EXPECTED_RC PATTERN CMD...: CMD exits EXPECTED_RC after one
+# line of output matching PATTERN.
+one_line_error() {
+  local want=$1 pat=$2; shift 2
+  "$@" > /tmp/out.log 2>&1
+  local rc=$? lines
+  lines=$(wc -l < /tmp/out.log)
+  echo "\$ $* -> exit $rc: $(cat /tmp/out.log)"
+  [ "$rc" = "$want" ] || fail "exit status $rc, want $want"
+  [ "$lines" = 1 ] || fail "$lines lines of output, want one"
+  grep -q -- "$pat" /tmp/out.log || fail "output does not match '$pat'"
+}

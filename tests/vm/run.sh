@@ -9,14 +9,16 @@
 # A test passes when it exits 0 and the guest kernel log is clean.
 # -v: print every test's output. -k FILE: boot that kernel instead of the
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
-# it is copied where the guest can see it. --counts: write "PASSED FAILED".
+# it is copied where the guest can see it, with atlas_stats (--stats-bin,
+# default: tools/atlas_stats next to it). --counts: write "PASSED FAILED".
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
-BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=()
+BIN= STATS_BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN=$2; shift 2 ;;
+    --stats-bin) STATS_BIN=$2; shift 2 ;;
     --counts) COUNTS=$2; shift 2 ;;
     -v|--verbose) VERBOSE=1; shift ;;
     -k|--kernel) KERNEL=$2; shift 2 ;;
@@ -26,9 +28,11 @@ while [ $# -gt 0 ]; do
 done
 cd "$ROOT"
 if [ -z "$BIN" ]; then
-  bazel build //:scx_atlas >/dev/null 2>&1 || { bazel build //:scx_atlas; exit 1; }
+  bazel build //:scx_atlas //tools:atlas_stats >/dev/null 2>&1 || { bazel build //:scx_atlas //tools:atlas_stats; exit 1; }
   BIN=$(bazel info bazel-bin 2>/dev/null)/scx_atlas
 fi
+# atlas_stats: given, or where Bazel puts it next to scx_atlas.
+[ -n "$STATS_BIN" ] || STATS_BIN=$(dirname "$BIN")/tools/atlas_stats
 [ -x "$BIN" ] || { echo "tests/vm/run.sh: $BIN is not executable" >&2; exit 2; }
 [ ${#TESTS[@]} -gt 0 ] || TESTS=(tests/vm/test_*.sh)
 
@@ -37,6 +41,7 @@ fi
 STAGE=$(mkdir -p "$CACHE/stage" && mktemp -d "$CACHE/stage/XXXXXX") || exit 2
 trap 'rm -rf "$STAGE"' EXIT
 install -m 755 "$BIN" "$STAGE/scx_atlas"
+[ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
 
 passed=0 failed=0 failures=()
 for t in "${TESTS[@]}"; do
@@ -46,7 +51,7 @@ for t in "${TESTS[@]}"; do
   log=$STAGE/$name.log
   start=$(date +%s%N)
   if grep -q '^# host: true' "$t"; then   # tests of the harness itself
-    bash "$t" > "$log" 2>&1
+    ATLAS_BIN="$STAGE/scx_atlas" ATLAS_STATS_BIN="$STAGE/atlas_stats" bash "$t" > "$log" 2>&1
     rc=$?
   else
     # A guest that died before the test finished (qemu 10.0 TCG aborts and
@@ -56,7 +61,7 @@ for t in "${TESTS[@]}"; do
     for try in 1 2; do
       # shellcheck disable=SC2086
       tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
-        -e ATLAS_BIN="$STAGE/scx_atlas" "$t" > "$log" 2>&1
+        -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" "$t" > "$log" 2>&1
       rc=$?
       [ $rc = 125 ] && [ $try = 1 ] || break
       echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"

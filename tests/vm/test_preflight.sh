@@ -4,17 +4,6 @@
 # scheduler active, bad flags.
 . "$(dirname "$0")/lib.sh"
 
-one_line_error() {  # EXPECTED_RC PATTERN CMD...
-  local want=$1 pat=$2; shift 2
-  "$@" > /tmp/out.log 2>&1
-  local rc=$? lines
-  lines=$(wc -l < /tmp/out.log)
-  echo "\$ $* -> exit $rc: $(cat /tmp/out.log)"
-  [ "$rc" = "$want" ] || fail "exit status $rc, want $want"
-  [ "$lines" = 1 ] || fail "$lines lines of output, want one"
-  grep -q -- "$pat" /tmp/out.log || fail "output does not match '$pat'"
-}
-
 one_line_error 1 'must run as root' setpriv --reuid=65534 --regid=65534 --clear-groups "$ATLAS_BIN"
 one_line_error 2 'slice_underutil' "$ATLAS_BIN" --slice_underutil=0
 one_line_error 2 'must be between 0 and 100' "$ATLAS_BIN" --node_imbalance_pct=150

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "stats/format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace atlas {
+namespace {
+
+using nlohmann::json;
+
+double Num(const json& j, const char* key) {
+  if (!j.is_object()) return 0;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return 0;
+  const double v = it->get<double>();
+  return std::isfinite(v) ? v : 0;
+}
+
+bool Flag(const json& j, const char* key) {
+  if (!j.is_object()) return false;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& Obj(const json& j, const char* key) {
+  static const json kEmpty = json::object();
+  if (!j.is_object()) return kEmpty;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : kEmpty;
+}
+
+const json& Arr(const json& j, const char* key) {
+  static const json kEmpty = json::array();
+  if (!j.is_object()) return kEmpty;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : kEmpty;
+}
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// "0-3,8" from [0,1,2,3,8].
+std::string CpuList(const json& cpus) {
+  std::vector<int> ids;
+  if (cpus.is_array()) {
+    for (const json& c : cpus) {
+      if (c.is_number_integer()) ids.push_back(c.get<int>());
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  std::string out;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    absl::StrAppend(&out, out.empty() ? "" : ",", ids[i]);
+    if (j > i) absl::StrAppend(&out, "-", ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string IdList(const json& arr) {
+  std::vector<std::string> ids;
+  if (arr.is_array()) {
+    for (const json& v : arr) {
+      if (v.is_number_integer()) ids.push_back(std::to_string(v.get<int>()));
+    }
+  }
+  return ids.empty() ? "-" : absl::StrJoin(ids, " ");
+}
+
+// Dict entries ("0", "1", ..., "10") in numeric order.
+std::vector<std::pair<int, const json*>> ById(const json& dict) {
+  std::vector<std::pair<int, const json*>> out;
+  for (auto it = dict.begin(); it != dict.end(); ++it) {
+    int id = 0;
+    if (std::sscanf(it.key().c_str(), "%d", &id) == 1) {
+      out.emplace_back(id, &it.value());
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+// A bar of `width` cells for value/scale, '#' up to 1.0 of scale.
+std::string Bar(double value, double scale, int width) {
+  const int n = scale > 0 ? static_cast<int>(std::lround(
+                                std::clamp(value / scale, 0.0, 1.0) * width))
+                          : 0;
+  return absl::StrCat("|", std::string(n, '#'), std::string(width - n, ' '),
+                      "|");
+}
+
+// The non-zero paths of one stage, largest share first.
+std::string Paths(const json& top, const char* prefix) {
+  const json& pct = Obj(top, "event_pct");
+  const json& events = Obj(top, "events");
+  std::vector<std::pair<double, std::string>> paths;
+  const size_t plen = std::string(prefix).size();
+  for (auto it = pct.begin(); it != pct.end(); ++it) {
+    if (it.key().rfind(prefix, 0) != 0 || !it->is_number()) continue;
+    if (Num(events, it.key().c_str()) <= 0) continue;
+    paths.emplace_back(it->get<double>(), it.key().substr(plen));
+  }
+  std::sort(paths.begin(), paths.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out;
+  for (const auto& [p, name] : paths) {
+    absl::StrAppendFormat(&out, " %s %.1f%%", name, p);
+  }
+  return out.empty() ? " -" : out;
+}
+
+}  // namespace
+
+std::string RenderTable(const json& top) {
+  std::string out;
+  absl::StrAppendFormat(
+      &out,
+      "scx_atlas %s  up %.0fs  period %.2fs  busy %.1f%%  load %.2f "
+      "(%.2f/cpu)  slice %.0fus\n",
+      Str(top, "mode"), Num(top, "uptime_s"), Num(top, "period_s"),
+      Num(top, "cpu_busy_pct"), Num(top, "total_load"),
+      Num(top, "load_per_cpu"), Num(top, "slice_us"));
+  absl::StrAppendFormat(&out,
+                        "dispatch %.0f:%s\nselect   %.0f:%s\nenqueue  %.0f:%s\n",
+                        Num(top, "dispatch_total"), Paths(top, "dispatch_"),
+                        Num(top, "select_total"), Paths(top, "sel_"),
+                        Num(top, "enqueue_total"), Paths(top, "enq_"));
+  absl::StrAppendFormat(
+      &out,
+      "balance  %.0f passes (last %.0fus, %.0f requested)  migrations %.0f "
+      "applied, %.0f rejected  greedy: direct [%s] kick [%s]\n",
+      Num(top, "balance_passes"), Num(top, "last_pass_us"),
+      Num(top, "last_pass_requested"), Num(top, "migrations_applied"),
+      Num(top, "migrations_rejected"), IdList(Arr(top, "direct_greedy_domains")),
+      IdList(Arr(top, "kick_greedy_domains")));
+
+  const auto nodes = ById(Obj(top, "nodes"));
+  if (nodes.size() > 1) {
+    absl::StrAppendFormat(&out, "%-5s %8s %6s %6s %7s %6s\n", "node", "load",
+                          "cap", "norm", "imbal", "util");
+    for (const auto& [id, n] : nodes) {
+      absl::StrAppendFormat(&out, "%-5d %8.2f %6.1f %6.2f %+6.1f%% %5.1f%%\n",
+                            id, Num(*n, "load"), Num(*n, "capacity"),
+                            Num(*n, "load_norm"), Num(*n, "imbalance_pct"),
+                            Num(*n, "util_pct"));
+    }
+  }
+  const auto doms = ById(Obj(top, "domains"));
+  double scale = 1;  // a bar is full at one task's worth per CPU, or more
+  for (const auto& [id, d] : doms) scale = std::max(scale, Num(*d, "load_norm"));
+  absl::StrAppendFormat(&out, "%-4s %4s %-9s %7s %5s %7s %7s %5s %6s %6s  %s\n",
+                        "dom", "node", "cpus", "load", "norm", "imbal",
+                        "chg", "tasks", "runq", "util",
+                        absl::StrFormat("load/cpu (full = %.2f)", scale));
+  for (const auto& [id, d] : doms) {
+    absl::StrAppendFormat(
+        &out, "%-4d %4.0f %-9s %7.2f %5.2f %+6.1f%% %+7.2f %5.0f %6.2f %5.1f%%  %s%s%s\n",
+        id, Num(*d, "node"), CpuList(Arr(*d, "cpus")), Num(*d, "load"),
+        Num(*d, "load_norm"), Num(*d, "imbalance_pct"), Num(*d, "load_change"),
+        Num(*d, "nr_tasks"), Num(*d, "runnable"), Num(*d, "util_pct"),
+        Bar(Num(*d, "load_norm"), scale, 24), Flag(*d, "direct_greedy") ? " D" : "",
+        Flag(*d, "kick_greedy") ? " K" : "");
+  }
+  return out;
+}
+
+std::string RenderOpenMetrics(const json& top) {
+  std::string out;
+  auto number = [](double v) {
+    return std::isfinite(v) ? absl::StrFormat("%.17g", v) : std::string("0");
+  };
+  auto family = [&](const std::string& name, const char* type,
+                    const char* help) {
+    absl::StrAppend(&out, "# TYPE ", name, " ", type, "\n# HELP ", name, " ",
+                    help, "\n");
+  };
+  auto counter = [&](const char* field, const std::string& name,
+                     const char* help) {
+    family(name, "counter", help);
+    absl::StrAppend(&out, name, "_total ", number(Num(top, field)), "\n");
+  };
+  auto gauge = [&](const std::string& name, const char* help, double v) {
+    family(name, "gauge", help);
+    absl::StrAppend(&out, name, " ", number(v), "\n");
+  };
+  family("atlas", "info", "scx_atlas scheduling mode");
+  absl::StrAppend(&out, "atlas_info{mode=\"",
+                  Str(top, "mode").empty() ? "unknown" : Str(top, "mode"),
+                  "\"} 1\n");
+  gauge("atlas_uptime_seconds", "seconds since the scheduler attached",
+        Num(top, "uptime_s"));
+  counter("restarts", "atlas_restarts", "scheduler reloads since start");
+  counter("dispatch_total", "atlas_dispatch",
+          "tasks dispatched from the domain queues");
+  counter("select_total", "atlas_select", "select_cpu decisions");
+  counter("enqueue_total", "atlas_enqueue", "enqueue decisions");
+  counter("migrations_applied", "atlas_migrations_applied",
+          "planner migrations applied");
+  counter("migrations_rejected", "atlas_migrations_rejected",
+          "planner migrations rejected or stale");
+  counter("balance_passes", "atlas_balance_passes", "planner balance passes");
+  family("atlas_events", "counter", "BPF event counters by decision path");
+  const json& events = Obj(top, "events");
+  for (auto it = events.begin(); it != events.end(); ++it) {
+    absl::StrAppend(&out, "atlas_events_total{event=\"", it.key(), "\"} ",
+                    number(it->is_number() ? it->get<double>() : 0), "\n");
+  }
+  gauge("atlas_last_pass_seconds", "duration of the last balance pass",
+        Num(top, "last_pass_us") / 1e6);
+  gauge("atlas_slice_seconds", "current time slice", Num(top, "slice_us") / 1e6);
+  gauge("atlas_cpu_busy_ratio", "average CPU utilization since start",
+        Num(top, "cpu_busy_pct") / 100);
+  gauge("atlas_load", "machine load (1 = one always-runnable nice-0 task)",
+        Num(top, "total_load"));
+  gauge("atlas_load_per_cpu", "machine load per CPU of capacity",
+        Num(top, "load_per_cpu"));
+
+  struct Series {
+    const char* field;
+    const char* name;
+    const char* help;
+    double scale;
+  };
+  auto per = [&](const char* what, const char* dict,
+                 const std::vector<Series>& series) {
+    const auto items = ById(Obj(top, dict));
+    for (const Series& s : series) {
+      family(absl::StrCat("atlas_", what, "_", s.name), "gauge", s.help);
+      for (const auto& [id, item] : items) {
+        std::string labels = absl::StrCat(what, "=\"", id, "\"");
+        if (std::string(what) == "domain") {
+          absl::StrAppend(&labels, ",node=\"",
+                          static_cast<int>(Num(*item, "node")), "\"");
+        }
+        const double v = s.field[0] == '?'
+                             ? (Flag(*item, s.field + 1) ? 1.0 : 0.0)
+                             : Num(*item, s.field) * s.scale;
+        absl::StrAppend(&out, "atlas_", what, "_", s.name, "{", labels, "} ",
+                        number(v), "\n");
+      }
+    }
+  };
+  per("node", "nodes",
+      {{"load", "load", "node load", 1},
+       {"capacity", "capacity", "node capacity in CPUs", 1},
+       {"load_norm", "load_per_cpu", "node load per CPU of capacity", 1},
+       {"imbalance_pct", "imbalance_ratio",
+        "node load per CPU vs the machine's, as a ratio (+ busier)", 0.01},
+       {"runnable", "runnable", "average runnable tasks", 1},
+       {"nr_tasks", "tasks", "tasks in the node's domains", 1},
+       {"util_pct", "util_ratio", "CPU utilization since start", 0.01}});
+  per("domain", "domains",
+      {{"load", "load", "domain load", 1},
+       {"capacity", "capacity", "domain capacity in CPUs", 1},
+       {"load_norm", "load_per_cpu", "domain load per CPU of capacity", 1},
+       {"imbalance_pct", "imbalance_ratio",
+        "domain load per CPU vs the machine's, as a ratio (+ busier)", 0.01},
+       {"load_change", "load_change", "load change since the last pass", 1},
+       {"runnable", "runnable", "average runnable tasks", 1},
+       {"nr_tasks", "tasks", "tasks in the domain", 1},
+       {"util_pct", "util_ratio", "CPU utilization since start", 0.01},
+       {"?direct_greedy", "direct_greedy",
+        "1 if it may receive direct-greedy placements", 1},
+       {"?kick_greedy", "kick_greedy", "1 if it may be kicked to steal", 1}});
+  out += "# EOF\n";
+  return out;
+}
+
+}  // namespace atlas

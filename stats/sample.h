@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// stats/sample.h: the raw figures the stats report is computed from, read at
+// one instant: cumulative BPF counters and per-CPU busy time, every domain's
+// current load, and what the planner last did. Two samples give the deltas
+// a client sees (see stats/report.h). Filled by the runner from the BPF
+// side's maps and the planner's status, or by hand in tests.
+//
+// Thread safety: plain values.
+#ifndef SCX_ATLAS_STATS_SAMPLE_H_
+#define SCX_ATLAS_STATS_SAMPLE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace atlas {
+
+struct DomainSample {
+  int node = 0;
+  std::vector<int> cpus;  // CPU ids
+  double capacity = 1;    // in CPUs of the fastest kind
+  double load = 0;        // sum(duty cycle x weight / 100), running average
+  double runnable = 0;    // average number of runnable tasks
+  uint64_t nr_tasks = 0;  // tasks that belong to the domain now
+  double load_at_last_pass = 0;  // `load` when the planner last balanced
+  bool direct_greedy = false;    // may receive direct-greedy placements
+  bool kick_greedy = false;      // may be kicked to steal
+};
+
+struct StatsSample {
+  std::string mode = "balanced";
+  uint64_t at_ns = 0;       // CLOCK_MONOTONIC when sampled
+  uint64_t started_ns = 0;  // CLOCK_MONOTONIC when the scheduler attached
+  std::vector<uint64_t> counters;     // cumulative, by enum atlas_stat
+  std::vector<uint64_t> cpu_busy_ns;  // cumulative, by CPU id
+  std::vector<DomainSample> domains;  // by domain id
+  uint64_t slice_ns = 0;
+  bool load_balance = true;
+  uint64_t balance_passes = 0;       // cumulative
+  uint64_t last_pass_ns = 0;         // how long the last pass took
+  uint64_t last_pass_requested = 0;  // migrations it requested
+  uint64_t restarts = 0;             // reloads after CPU hotplug etc.
+};
+
+}  // namespace atlas
+
+#endif  // SCX_ATLAS_STATS_SAMPLE_H_
