@@ -32,8 +32,8 @@ absl::StatusOr<StatsClient> StatsClient::Connect(const std::string& path) {
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     close(fd);
-    const std::string msg = absl::StrCat("cannot connect to ", path, ": ",
-                                         strerror(err));
+    const std::string msg =
+        absl::StrCat("cannot connect to ", path, ": ", strerror(err));
     if (err == ENOENT || err == ECONNREFUSED) {
       return absl::NotFoundError(
           absl::StrCat(msg, " (is scx_atlas running? --socket=PATH)"));
@@ -68,9 +68,8 @@ absl::StatusOr<json> StatsClient::Request(const json& request,
     const int r = ms > 0 ? poll(&p, 1, static_cast<int>(ms)) : 0;
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("stats socket: no reply within ",
-                       absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "stats socket: no reply within ", absl::FormatDuration(timeout)));
     }
     char buf[64 * 1024];
     const ssize_t n = read(fd_, buf, sizeof(buf));

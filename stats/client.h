@@ -27,8 +27,8 @@ class StatsClient {
 
   // Sends `request`; returns args.resp of a reply with errno 0, else an
   // error with the server's message.
-  absl::StatusOr<nlohmann::json> Request(const nlohmann::json& request,
-                                         absl::Duration timeout = absl::Seconds(5));
+  absl::StatusOr<nlohmann::json> Request(
+      const nlohmann::json& request, absl::Duration timeout = absl::Seconds(5));
 
  private:
   explicit StatsClient(int fd) : fd_(fd) {}

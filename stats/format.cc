@@ -133,18 +133,19 @@ std::string RenderTable(const json& top) {
       Str(top, "mode"), Num(top, "uptime_s"), Num(top, "period_s"),
       Num(top, "cpu_busy_pct"), Num(top, "total_load"),
       Num(top, "load_per_cpu"), Num(top, "slice_us"));
-  absl::StrAppendFormat(&out,
-                        "dispatch %.0f:%s\nselect   %.0f:%s\nenqueue  %.0f:%s\n",
-                        Num(top, "dispatch_total"), Paths(top, "dispatch_"),
-                        Num(top, "select_total"), Paths(top, "sel_"),
-                        Num(top, "enqueue_total"), Paths(top, "enq_"));
+  absl::StrAppendFormat(
+      &out, "dispatch %.0f:%s\nselect   %.0f:%s\nenqueue  %.0f:%s\n",
+      Num(top, "dispatch_total"), Paths(top, "dispatch_"),
+      Num(top, "select_total"), Paths(top, "sel_"), Num(top, "enqueue_total"),
+      Paths(top, "enq_"));
   absl::StrAppendFormat(
       &out,
       "balance  %.0f passes (last %.0fus, %.0f requested)  migrations %.0f "
       "applied, %.0f rejected  greedy: direct [%s] kick [%s]\n",
       Num(top, "balance_passes"), Num(top, "last_pass_us"),
       Num(top, "last_pass_requested"), Num(top, "migrations_applied"),
-      Num(top, "migrations_rejected"), IdList(Arr(top, "direct_greedy_domains")),
+      Num(top, "migrations_rejected"),
+      IdList(Arr(top, "direct_greedy_domains")),
       IdList(Arr(top, "kick_greedy_domains")));
 
   const auto nodes = ById(Obj(top, "nodes"));
@@ -160,18 +161,22 @@ std::string RenderTable(const json& top) {
   }
   const auto doms = ById(Obj(top, "domains"));
   double scale = 1;  // a bar is full at one task's worth per CPU, or more
-  for (const auto& [id, d] : doms) scale = std::max(scale, Num(*d, "load_norm"));
+  for (const auto& [id, d] : doms)
+    scale = std::max(scale, Num(*d, "load_norm"));
   absl::StrAppendFormat(&out, "%-4s %4s %-9s %7s %5s %7s %7s %5s %6s %6s  %s\n",
-                        "dom", "node", "cpus", "load", "norm", "imbal",
-                        "chg", "tasks", "runq", "util",
+                        "dom", "node", "cpus", "load", "norm", "imbal", "chg",
+                        "tasks", "runq", "util",
                         absl::StrFormat("load/cpu (full = %.2f)", scale));
   for (const auto& [id, d] : doms) {
     absl::StrAppendFormat(
-        &out, "%-4d %4.0f %-9s %7.2f %5.2f %+6.1f%% %+7.2f %5.0f %6.2f %5.1f%%  %s%s%s\n",
+        &out,
+        "%-4d %4.0f %-9s %7.2f %5.2f %+6.1f%% %+7.2f %5.0f %6.2f %5.1f%%  "
+        "%s%s%s\n",
         id, Num(*d, "node"), CpuList(Arr(*d, "cpus")), Num(*d, "load"),
         Num(*d, "load_norm"), Num(*d, "imbalance_pct"), Num(*d, "load_change"),
         Num(*d, "nr_tasks"), Num(*d, "runnable"), Num(*d, "util_pct"),
-        Bar(Num(*d, "load_norm"), scale, 24), Flag(*d, "direct_greedy") ? " D" : "",
+        Bar(Num(*d, "load_norm"), scale, 24),
+        Flag(*d, "direct_greedy") ? " D" : "",
         Flag(*d, "kick_greedy") ? " K" : "");
   }
   return out;
@@ -220,7 +225,8 @@ std::string RenderOpenMetrics(const json& top) {
   }
   gauge("atlas_last_pass_seconds", "duration of the last balance pass",
         Num(top, "last_pass_us") / 1e6);
-  gauge("atlas_slice_seconds", "current time slice", Num(top, "slice_us") / 1e6);
+  gauge("atlas_slice_seconds", "current time slice",
+        Num(top, "slice_us") / 1e6);
   gauge("atlas_cpu_busy_ratio", "average CPU utilization since start",
         Num(top, "cpu_busy_pct") / 100);
   gauge("atlas_load", "machine load (1 = one always-runnable nice-0 task)",

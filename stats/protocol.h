@@ -2,8 +2,10 @@
 //
 // stats/protocol.h: the scx_stats request/response protocol, without the
 // socket. One JSON object per line each way:
-//   {"req":"stats","args":{"target":"top"}}  -> {"errno":0,"args":{"resp":{..}}}
-//   {"req":"stats_meta"}                     -> {"errno":0,"args":{"resp":{..}}}
+//   {"req":"stats","args":{"target":"top"}}  ->
+//   {"errno":0,"args":{"resp":{..}}}
+//   {"req":"stats_meta"}                     ->
+//   {"errno":0,"args":{"resp":{..}}}
 // Anything else gets a non-zero errno and {"resp": "<what was wrong>"}.
 // Counters in "stats" are deltas since the same client's previous "stats"
 // request (its first: since the scheduler attached); with

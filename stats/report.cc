@@ -47,7 +47,8 @@ constexpr Field kTopFields[] = {
     {"balance_passes", "U64", "planner balance passes"},
     {"last_pass_us", "F64", "microseconds the last balance pass took"},
     {"last_pass_requested", "U64", "migrations the last pass requested"},
-    {"slice_us", "F64", "current time slice in microseconds (set by the tuner)"},
+    {"slice_us", "F64",
+     "current time slice in microseconds (set by the tuner)"},
     {"cpu_busy_pct", "F64", "average CPU utilization over the period"},
     {"total_load", "F64",
      "machine load: sum over tasks of duty cycle x weight / 100 (1.0 = one "
@@ -171,9 +172,9 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       if (c < 0 || static_cast<size_t>(c) >= now.cpu_busy_ns.size()) continue;
       const uint64_t b = now.cpu_busy_ns[c];
       const uint64_t p = prev ? prev->cpu_busy_ns[c] : 0;
-      sum += period_s > 0 ? static_cast<double>(b >= p ? b - p : 0) /
-                                (period_s * 1e9)
-                          : 0;
+      sum += period_s > 0
+                 ? static_cast<double>(b >= p ? b - p : 0) / (period_s * 1e9)
+                 : 0;
       ++n;
     }
     return n ? std::min(100.0, 100.0 * sum / n) : 0.0;
@@ -262,9 +263,8 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
   }
 
   const uint64_t passes =
-      now.balance_passes - (prev ? std::min(prev->balance_passes,
-                                            now.balance_passes)
-                                 : 0);
+      now.balance_passes -
+      (prev ? std::min(prev->balance_passes, now.balance_passes) : 0);
   return {
       {"mode", now.mode},
       {"uptime_s", now.at_ns > now.started_ns
@@ -298,8 +298,8 @@ json StatsMeta() {
   return {
       {"top", MetaOf("top", "scx_atlas statistics", true, kTopFields)},
       {"node", MetaOf("node", "one NUMA node", false, kNodeFields)},
-      {"domain", MetaOf("domain", "one scheduling domain", false,
-                        kDomainFields)},
+      {"domain",
+       MetaOf("domain", "one scheduling domain", false, kDomainFields)},
   };
 }
 
@@ -309,11 +309,10 @@ std::string DescribeStats() {
                      const Field* end) {
     absl::StrAppend(&out, "[", name, "] ", desc, "\n");
     for (const Field* f = begin; f != end; ++f) {
-      absl::StrAppend(&out, "  ", f->name,
-                      std::string(std::max<size_t>(
-                                      1, 24 - std::strlen(f->name)),
-                                  ' '),
-                      "(", f->type, ") ", f->desc, "\n");
+      absl::StrAppend(
+          &out, "  ", f->name,
+          std::string(std::max<size_t>(1, 24 - std::strlen(f->name)), ' '), "(",
+          f->type, ") ", f->desc, "\n");
     }
     out += "\n";
   };

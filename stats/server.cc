@@ -62,21 +62,20 @@ absl::StatusOr<int> ListenUnix(const std::string& path, uint64_t* ino) {
     }
     const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const bool live =
-        probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&addr),
-                              sizeof(addr)) == 0;
+        probe >= 0 &&
+        connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     if (probe >= 0) close(probe);
     if (live) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "another process serves stats on ", path,
-          " (another scx_atlas? use --stats_socket=PATH)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("another process serves stats on ", path,
+                       " (another scx_atlas? use --stats_socket=PATH)"));
     }
     unlink(path.c_str());  // stale, e.g. left by a killed scx_atlas
   }
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket(AF_UNIX)");
   const mode_t old_mask = umask(0177);  // the socket is born 0600
-  const int rc =
-      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   umask(old_mask);
   if (rc != 0) {
     absl::Status s = Errno(absl::StrCat("cannot bind stats socket ", path));
@@ -137,8 +136,9 @@ struct Client {
 
 std::string HttpResponse(int code, const char* reason, const char* type,
                          const std::string& body) {
-  return absl::StrCat("HTTP/1.0 ", code, " ", reason, "\r\nContent-Type: ",
-                      type, "\r\nContent-Length: ", body.size(),
+  return absl::StrCat("HTTP/1.0 ", code, " ", reason,
+                      "\r\nContent-Type: ", type,
+                      "\r\nContent-Length: ", body.size(),
                       "\r\nConnection: close\r\n\r\n", body);
 }
 
@@ -153,7 +153,8 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
     if (!fd.ok()) return fd.status();
     server->http_fd_ = *fd;
   }
-  absl::StatusOr<int> fd = ListenUnix(options.socket_path, &server->socket_ino_);
+  absl::StatusOr<int> fd =
+      ListenUnix(options.socket_path, &server->socket_ino_);
   if (!fd.ok()) return fd.status();
   server->listen_fd_ = *fd;
   server->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -189,8 +190,8 @@ void StatsServer::Loop() {
 
   auto accept_all = [&](int listen_fd, bool http) {
     for (;;) {
-      const int fd = accept4(listen_fd, nullptr, nullptr,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or a transient error: poll again
       if (clients.size() >= options_.max_clients) {
         close(fd);

@@ -63,10 +63,11 @@ int main(int argc, char** argv) {
   options.prog = "atlas_stats";
   options.socket_path = absl::GetFlag(FLAGS_socket);
   options.interval = watch;
-  options.output = absl::GetFlag(FLAGS_json)          ? atlas::StatsOutput::kJson
-                   : absl::GetFlag(FLAGS_openmetrics) ? atlas::StatsOutput::kOpenMetrics
-                   : absl::GetFlag(FLAGS_meta)        ? atlas::StatsOutput::kMeta
-                                                      : atlas::StatsOutput::kTable;
+  options.output = absl::GetFlag(FLAGS_json) ? atlas::StatsOutput::kJson
+                   : absl::GetFlag(FLAGS_openmetrics)
+                       ? atlas::StatsOutput::kOpenMetrics
+                   : absl::GetFlag(FLAGS_meta) ? atlas::StatsOutput::kMeta
+                                               : atlas::StatsOutput::kTable;
   options.stop = atlas::StopOnSigintSigterm();
   return atlas::RunStatsCli(options);
 }

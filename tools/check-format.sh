@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$(readlink -f "$0")")/.."
 CF=${CLANG_FORMAT:-clang-format-19}
 command -v "$CF" >/dev/null || { echo "check-format: $CF not found (run tools/setup.sh)" >&2; exit 2; }
-mapfile -t files < <(git ls-files '*.c' '*.cc' '*.h' 2>/dev/null)
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.cc' '*.h' 2>/dev/null)
 [ ${#files[@]} -gt 0 ] || { echo "check-format: no sources found" >&2; exit 2; }
 if [ "${1:-}" = --fix ]; then "$CF" -i "${files[@]}"; exit $?; fi
 bad=()

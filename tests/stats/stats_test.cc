@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <csignal>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -104,8 +104,7 @@ TEST(Report, LoadsImbalanceAndNodes) {
               1e-9);
   EXPECT_NEAR(r["domains"]["0"]["load_change"].get<double>(), 2.5, 1e-9);
   EXPECT_NEAR(r["nodes"]["0"]["load"].get<double>(), 4.0, 1e-9);
-  EXPECT_NEAR(r["nodes"]["1"]["imbalance_pct"].get<double>(), -100.0 / 3,
-              1e-9);
+  EXPECT_NEAR(r["nodes"]["1"]["imbalance_pct"].get<double>(), -100.0 / 3, 1e-9);
   EXPECT_EQ(r["direct_greedy_domains"], json({1, 2, 3}));
   EXPECT_EQ(r["nodes"]["1"]["domains"], json({2, 3}));
 }
@@ -142,8 +141,8 @@ TEST(Protocol, StatsMetaAndErrors) {
   FakeSampler sampler;
   StatsProtocol protocol([&] { return sampler(); });
   StatsClientState client;
-  json r = Parse(protocol.Handle(R"({"req":"stats","args":{"target":"top"}})",
-                                 &client));
+  json r = Parse(
+      protocol.Handle(R"({"req":"stats","args":{"target":"top"}})", &client));
   EXPECT_EQ(r["errno"], 0);
   EXPECT_EQ(r["args"]["resp"]["dispatch_total"], 40);
   r = Parse(protocol.Handle(R"({"req":"stats_meta"})", &client));
@@ -179,9 +178,10 @@ TEST(Protocol, DeltasArePerClient) {
   EXPECT_EQ(Parse(protocol.Handle(req, &b))["args"]["resp"]["dispatch_total"],
             80);  // step 4 - step 2
   // Cumulative: since start, and it does not move the client's baseline.
-  EXPECT_EQ(Parse(protocol.Handle(R"({"req":"stats","args":{"cumulative":"1"}})",
-                                  &a))["args"]["resp"]["dispatch_total"],
-            200);  // step 5
+  EXPECT_EQ(
+      Parse(protocol.Handle(R"({"req":"stats","args":{"cumulative":"1"}})",
+                            &a))["args"]["resp"]["dispatch_total"],
+      200);  // step 5
   EXPECT_EQ(Parse(protocol.Handle(req, &a))["args"]["resp"]["dispatch_total"],
             120);  // step 6 - step 3
 }
@@ -189,7 +189,8 @@ TEST(Protocol, DeltasArePerClient) {
 // Every line of an OpenMetrics exposition is a TYPE/HELP/UNIT comment, a
 // sample of a declared family (counters as _total), or the final # EOF.
 void ExpectValidOpenMetrics(const std::string& text) {
-  const std::regex comment(R"(# (TYPE|HELP|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*)( .*)?)");
+  const std::regex comment(
+      R"(# (TYPE|HELP|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*)( .*)?)");
   const std::regex sample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?))");
   std::map<std::string, std::string> types;
@@ -230,13 +231,17 @@ void ExpectValidOpenMetrics(const std::string& text) {
 }
 
 TEST(Format, OpenMetricsParses) {
-  const std::string text = RenderOpenMetrics(BuildReport(MakeSample(3), nullptr));
+  const std::string text =
+      RenderOpenMetrics(BuildReport(MakeSample(3), nullptr));
   ExpectValidOpenMetrics(text);
-  EXPECT_THAT(text, HasSubstr("atlas_domain_load{domain=\"0\",node=\"0\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("atlas_domain_load{domain=\"0\",node=\"0\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("atlas_dispatch_total 120\n"));
-  EXPECT_THAT(text, HasSubstr("atlas_events_total{event=\"dispatch_steal\"} 30\n"));
+  EXPECT_THAT(text,
+              HasSubstr("atlas_events_total{event=\"dispatch_steal\"} 30\n"));
   // Garbage in: still a valid exposition.
-  ExpectValidOpenMetrics(RenderOpenMetrics(json::parse(R"({"domains":{"x":1,"0":{"load":"a"}},"events":[1]})")));
+  ExpectValidOpenMetrics(RenderOpenMetrics(
+      json::parse(R"({"domains":{"x":1,"0":{"load":"a"}},"events":[1]})")));
 }
 
 TEST(Format, TableShowsEveryDomainWithABar) {
@@ -283,7 +288,8 @@ int ConnectRaw(const std::string& path) {
 
 void SendAll(int fd, const std::string& data) {
   for (size_t off = 0; off < data.size();) {
-    const ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    const ssize_t n =
+        send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
     if (n <= 0) return;  // the server may close on us: that is allowed
     off += static_cast<size_t>(n);
   }
@@ -350,7 +356,8 @@ TEST_F(ServerTest, SocketIsPrivateAndAnswers) {
   EXPECT_EQ((*b)["dispatch_total"], 40);             // one step later
   absl::StatusOr<json> bad = c->Request({{"req", "nope"}});
   EXPECT_FALSE(bad.ok());
-  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("unknown request"));
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("unknown request"));
 }
 
 TEST_F(ServerTest, SecondServerOnTheSameSocketIsRefusedStaleOneReplaced) {
@@ -541,9 +548,9 @@ TEST_F(ServerTest, SilentClientsAreClosedAfterTheIdleTimeout) {
   SendAll(fd, "{\"req\":");
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(ReadToEof(fd), "");  // closed, nothing said
-  const double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_LT(secs, 4.5);  // idle_timeout 2 s (+ poll's 1 s tick)
   close(fd);
 }
@@ -552,7 +559,8 @@ TEST(Client, MissingSocketIsNotFound) {
   absl::StatusOr<StatsClient> c = StatsClient::Connect(TempPath("absent.sock"));
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::IsNotFound(c.status()));
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("is scx_atlas running"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("is scx_atlas running"));
 }
 
 }  // namespace
