@@ -23,6 +23,7 @@
 #include "topology/domains.h"
 #include "topology/hwloc_loader.h"
 #include "topology/show.h"
+#include "usersched/user_runner.h"
 
 ABSL_FLAG(bool, fifo, false,
           "Order each domain's queue first-in first-out instead of by "
@@ -100,6 +101,22 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "127.0.0.1:9464; empty = no HTTP.");
 ABSL_FLAG(bool, help_stats, false,
           "List every statistics field with its meaning, and exit.");
+ABSL_FLAG(std::string, mode, "balanced",
+          "balanced: BPF places every task, the planner balances domains "
+          "(default). user: every task is decided by a C++ policy in this "
+          "process (--user_policy).");
+ABSL_FLAG(std::string, user_policy, "vtime",
+          "With --mode=user: vtime (weighted virtual time with deadlines, "
+          "topology-aware) or fifo (the example policy).");
+ABSL_FLAG(absl::Duration, user_slice, absl::Milliseconds(5),
+          "With --mode=user: the default time slice.");
+ABSL_FLAG(absl::Duration, watchdog_timeout, absl::ZeroDuration(),
+          "The kernel ejects the scheduler when a runnable task waits this "
+          "long (sched_ext's timeout_ms, at most 30s). 0 = 5s in user mode, "
+          "the kernel's default (30s) in balanced mode.");
+ABSL_FLAG(absl::Duration, debug_dispatch_delay, absl::ZeroDuration(),
+          "Testing, --mode=user: hold every task this long before the policy "
+          "sees it (forces stale answers).");
 ABSL_FLAG(absl::Duration, debug_inject_error_after, absl::ZeroDuration(),
           "Testing: make the BPF scheduler raise an error this long after it "
           "loads, to exercise the error exit path. 0 = never.");
@@ -257,7 +274,55 @@ int main(int argc, char** argv) {
     return Usage("--max_migrations must be at least 1");
   }
 
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode != "balanced" && mode != "user") {
+    return Usage(absl::StrCat("--mode=", mode, ": want balanced or user"));
+  }
+  const std::string user_policy = absl::GetFlag(FLAGS_user_policy);
+  if (user_policy != "vtime" && user_policy != "fifo") {
+    return Usage(
+        absl::StrCat("--user_policy=", user_policy, ": want vtime or fifo"));
+  }
+  const absl::Duration watchdog = absl::GetFlag(FLAGS_watchdog_timeout);
+  if (watchdog != absl::ZeroDuration() &&
+      (watchdog < absl::Milliseconds(100) || watchdog > absl::Seconds(30))) {
+    return Usage("--watchdog_timeout must be 0 (default) or 100ms..30s");
+  }
+  const absl::Duration user_slice = absl::GetFlag(FLAGS_user_slice);
+  const absl::Duration delay = absl::GetFlag(FLAGS_debug_dispatch_delay);
+  if (user_slice < absl::Microseconds(100) || user_slice > absl::Seconds(1)) {
+    return Usage("--user_slice must be between 100us and 1s");
+  }
+  if (delay < absl::ZeroDuration() || delay > absl::Seconds(1)) {
+    return Usage("--debug_dispatch_delay must be between 0 and 1s");
+  }
+  if (mode == "user") {
+    if (absl::StatusOr<atlas::Layout> layout =
+            MakeLayout(domain_options, "", "");
+        !layout.ok()) {
+      return Usage(std::string(layout.status().message()));
+    }
+    atlas::user::UserRunOptions user;
+    user.policy = user_policy;
+    user.slice_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(user_slice));
+    user.watchdog_timeout_ms =
+        watchdog == absl::ZeroDuration()
+            ? 5000
+            : static_cast<uint32_t>(absl::ToInt64Milliseconds(watchdog));
+    user.debug_dispatch_delay_ns =
+        static_cast<uint64_t>(absl::ToInt64Nanoseconds(delay));
+    user.stats_table_interval = absl::Seconds(stats_secs);
+    user.stats_socket = stats_socket;
+    user.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+    user.make_layout = [domain_options] {
+      return MakeLayout(domain_options, "", "");
+    };
+    return atlas::user::RunUser(user);
+  }
+
   atlas::RunOptions options;
+  options.scheduler.timeout_ms =
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(watchdog));
   options.load_balance = !absl::GetFlag(FLAGS_no_load_balance);
   options.interval = interval;
   options.tune_interval = tune_interval;

@@ -185,13 +185,6 @@ struct {
 	__type(value, struct atlas_migration);
 } migrations SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct atlas_cpu_stats);
-} stats SEC(".maps");
-
 /* Cpumasks (bpf_cpumask kptrs), built in ops.init. */
 struct mask_ctx {
 	struct bpf_cpumask __kptr *mask;
@@ -220,15 +213,6 @@ enum misc_mask {
 MASK_MAP(misc_masks, NR_MISC_MASKS);
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static __always_inline void stat_inc(enum atlas_stat idx)
-{
-	u32 zero = 0;
-	struct atlas_cpu_stats *s = bpf_map_lookup_elem(&stats, &zero);
-
-	if (s && idx < ATLAS_NR_STATS)
-		s->counters[idx]++;
-}
 
 static __always_inline u32 domain_of_cpu(s32 cpu)
 {
@@ -1134,11 +1118,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 
 void BPF_STRUCT_OPS(atlas_exit, struct scx_exit_info *ei)
 {
-	exit_info.kind = ei->kind;
-	exit_info.exit_code = ei->exit_code;
-	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
-	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
-	__sync_fetch_and_add(&exit_info.exited, 1);
+	atlas_record_exit(&exit_info, ei);
 }
 
 SEC(".struct_ops.link")

@@ -49,6 +49,35 @@
  * i < end: bound-check or mask i before indexing an array.
  */
 
+/* The event counters (shared/stats_table.h), per CPU: one lookup in
+ * userspace reads them all. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct atlas_cpu_stats);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(enum atlas_stat idx)
+{
+	u32 zero = 0;
+	struct atlas_cpu_stats *s = bpf_map_lookup_elem(&stats, &zero);
+
+	if (s && idx < ATLAS_NR_STATS)
+		s->counters[idx]++;
+}
+
+/* ops.exit: copy why into the exit record; `exited` is set last. */
+static __always_inline void atlas_record_exit(struct atlas_exit_info *info,
+					      struct scx_exit_info *ei)
+{
+	info->kind = ei->kind;
+	info->exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(info->reason, sizeof(info->reason), ei->reason);
+	bpf_probe_read_kernel_str(info->msg, sizeof(info->msg), ei->msg);
+	__sync_fetch_and_add(&info->exited, 1);
+}
+
 static __always_inline bool vtime_before(u64 a, u64 b)
 {
 	return (s64)(a - b) < 0;

@@ -14,18 +14,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bpf/atlas_bpf.skel.h"
+#include "scheduler/bpf_util.h"
 #include "scheduler/ravg.h"
 
 namespace atlas {
-namespace {
-
-std::string ErrnoText(int err) {
-  return absl::StrCat(std::strerror(err < 0 ? -err : err), " (errno ",
-                      err < 0 ? -err : err, ")");
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
     const SchedulerConfig& config, const Topology& topology,
     const std::vector<Domain>& domains) {
@@ -52,6 +44,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->fifo_sched = config.fifo;
   ro->kthreads_local = config.kthreads_local;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
+  skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;
@@ -123,17 +116,9 @@ BpfScheduler::~BpfScheduler() {
 }
 
 absl::Status BpfScheduler::Attach() {
-  bpf_link* link = bpf_map__attach_struct_ops(skel_->maps.atlas_ops);
-  if (link == nullptr) {
-    const int err = errno;
-    if (err == EBUSY || err == EEXIST) {
-      return absl::AlreadyExistsError(
-          "another sched_ext scheduler is already active; stop it first");
-    }
-    return absl::InternalError(
-        absl::StrCat("cannot attach the scheduler: ", ErrnoText(err)));
-  }
-  skel_->links.atlas_ops = link;
+  absl::StatusOr<bpf_link*> link = AttachStructOps(skel_->maps.atlas_ops);
+  if (!link.ok()) return link.status();
+  skel_->links.atlas_ops = *link;
   return absl::OkStatus();
 }
 
@@ -161,20 +146,7 @@ atlas_exit_info BpfScheduler::ExitInfo() const {
 }
 
 absl::StatusOr<std::vector<uint64_t>> BpfScheduler::ReadStats() const {
-  const int nr_cpus = libbpf_num_possible_cpus();
-  if (nr_cpus <= 0) return absl::InternalError("cannot count possible CPUs");
-  std::vector<atlas_cpu_stats> per_cpu(nr_cpus);
-  const uint32_t key = 0;
-  if (bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof(key), per_cpu.data(),
-                           per_cpu.size() * sizeof(atlas_cpu_stats), 0) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot read the stats map: ", ErrnoText(errno)));
-  }
-  std::vector<uint64_t> totals(ATLAS_NR_STATS, 0);
-  for (const atlas_cpu_stats& s : per_cpu) {
-    for (int i = 0; i < ATLAS_NR_STATS; ++i) totals[i] += s.counters[i];
-  }
-  return totals;
+  return ReadCounters(skel_->maps.stats);
 }
 
 std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {

@@ -32,6 +32,7 @@ struct SchedulerConfig {
   uint32_t greedy_threshold_x_numa = 0;  // 0 = never steal across nodes
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
+  uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default
 };
 
 // One domain's load as of a given time (plain numbers, 1.0 = one nice-0

@@ -44,18 +44,6 @@ void InstallSignalHandlers() {
   sigaction(SIGUSR1, &sa, nullptr);
 }
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "scx_atlas: %s\n",
-               std::string(status.message()).c_str());
-  return 1;
-}
-
-uint64_t MonotonicNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 void PrintStats(const BpfScheduler& sched, const char* label) {
   absl::StatusOr<std::vector<uint64_t>> stats = sched.ReadStats();
   if (stats.ok()) {
@@ -204,6 +192,18 @@ void DebugMigrate(BpfScheduler& sched, const RunOptions& options,
 
 }  // namespace
 
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "scx_atlas: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall, no allocation
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 int RunBalanced(const RunOptions& options) {
   if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
     return Fail(s);
@@ -211,25 +211,10 @@ int RunBalanced(const RunOptions& options) {
   InstallSignalHandlers();
   StatsHub hub;
   StatsProtocol protocol([&hub] { return hub.Sample(); });
-  std::unique_ptr<StatsServer> server;
-  if (!options.stats_socket.empty()) {
-    StatsServerOptions server_options;
-    server_options.socket_path = options.stats_socket;
-    server_options.metrics_listen = options.metrics_listen;
-    absl::StatusOr<std::unique_ptr<StatsServer>> started =
-        StatsServer::Start(server_options, &protocol);
-    if (!started.ok()) {
-      return Fail(absl::UnavailableError(
-          absl::StrCat("stats server: ", started.status().message())));
-    }
-    server = *std::move(started);
-    std::printf(
-        "scx_atlas: stats on %s%s%s\n", options.stats_socket.c_str(),
-        options.metrics_listen.empty() ? "" : ", OpenMetrics on http://",
-        options.metrics_listen.empty()
-            ? ""
-            : absl::StrCat(options.metrics_listen, "/metrics").c_str());
-  }
+  absl::StatusOr<std::unique_ptr<StatsServer>> server =
+      StatsServer::StartForScheduler(options.stats_socket,
+                                     options.metrics_listen, &protocol);
+  if (!server.ok()) return Fail(server.status());
   for (;;) {
     absl::StatusOr<Layout> layout = options.make_layout();
     if (!layout.ok()) return Fail(layout.status());

@@ -12,6 +12,7 @@
 #ifndef SCX_ATLAS_SCHEDULER_RUNNER_H_
 #define SCX_ATLAS_SCHEDULER_RUNNER_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ struct RunOptions {
 };
 
 int RunBalanced(const RunOptions& options);
+
+// Prints "scx_atlas: <message>" on stderr; returns exit status 1.
+int Fail(const absl::Status& status);
+// CLOCK_MONOTONIC in ns (vDSO: no syscall, no allocation).
+uint64_t MonotonicNs();
 
 }  // namespace atlas
 

@@ -146,6 +146,44 @@ struct atlas_exit_info {
 	char msg[ATLAS_EXIT_MSG_LEN];
 };
 
+/*
+ * User mode (--mode=user, bpf/atlas_user.bpf.c). Every task the kernel
+ * enqueues goes to userspace through the ring buffer `queued`; userspace
+ * answers through the user ring buffer `dispatched`. enq_cnt identifies one
+ * enqueue of a task: an answer whose enq_cnt is not the task's latest is
+ * stale and dropped.
+ */
+#define ATLAS_COMM_LEN 16
+#define ATLAS_CPU_ANY (-1) /* dispatched.cpu: the shared queue, any CPU */
+
+struct atlas_queued_task {
+	__s32 pid;
+	__s32 cpu; /* the CPU it last ran on / woke on */
+	__u32 nr_cpus_allowed;
+	__u32 weight; /* 100 = nice 0 */
+	__u64 enq_flags;
+	__u64 sum_exec_runtime; /* ns, cumulative */
+	__u64 vtime; /* the kernel's dsq_vtime of the task */
+	__u64 enq_cnt;
+	char comm[ATLAS_COMM_LEN];
+};
+
+struct atlas_dispatched_task {
+	__s32 pid;
+	__s32 cpu; /* a CPU it may run on, or ATLAS_CPU_ANY */
+	__u64 slice_ns; /* 0 = the default slice */
+	__u64 vtime; /* order in the shared queue */
+	__u64 enq_cnt;
+};
+
+/* Per CPU, mmap'able (user_cpus): what runs there, and busy time. */
+struct atlas_user_cpu {
+	__u64 busy_ns;
+	__s32 running_pid; /* 0 = idle */
+	__u32 pad0;
+	__u64 pad[6];
+};
+
 #ifdef __cplusplus
 #include <type_traits>
 #define ATLAS_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
@@ -164,6 +202,10 @@ ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 128, "atlas_dom_load: 2 cac
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_queued_task) == 64, "atlas_queued_task: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dispatched_task) == 32,
+		    "atlas_dispatched_task has no padding");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_user_cpu) == 64, "atlas_user_cpu: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_stats) == 8 * ATLAS_NR_STATS,
 		    "atlas_cpu_stats has no padding");
 ATLAS_STATIC_ASSERT((ATLAS_MAX_CPUS & (ATLAS_MAX_CPUS - 1)) == 0,

@@ -32,4 +32,12 @@ ATLAS_STAT(MIGRATE_REJECTED, migrate_rejected, "migrations rejected: the task's 
 ATLAS_STAT(MIGRATE_STALE, migrate_stale, "migrations dropped: the PID now names another task")
 ATLAS_STAT(AFFINITY_CHANGE, affinity_change, "set_cpumask moved a task to another domain")
 ATLAS_STAT(TASK_CTX_MISSING, task_ctx_missing, "a task without a context (should stay 0)")
+ATLAS_STAT(USER_QUEUED, user_queued, "user mode: tasks sent to the userspace policy")
+ATLAS_STAT(USER_DISPATCH, user_dispatch, "user mode: tasks dispatched as the userspace policy decided")
+ATLAS_STAT(USER_KERNEL_DISPATCH, user_kernel_dispatch, "user mode: per-CPU kthreads dispatched by BPF directly (bypass)")
+ATLAS_STAT(USER_SELF, user_self, "user mode: the scheduler's own threads dispatched first")
+ATLAS_STAT(USER_CANCELLED, user_cancelled, "user mode: stale answers dropped (the task was re-enqueued since)")
+ATLAS_STAT(USER_FAILED, user_failed, "user mode: answers for tasks that are gone")
+ATLAS_STAT(USER_CONGESTED, user_congested, "user mode: ring to userspace full, task sent to the shared queue")
+ATLAS_STAT(USER_HEARTBEAT, user_heartbeat, "user mode: timer kicks to run a waiting scheduler")
 /* clang-format on */

@@ -148,6 +148,19 @@ std::string RenderTable(const json& top) {
       IdList(Arr(top, "direct_greedy_domains")),
       IdList(Arr(top, "kick_greedy_domains")));
 
+  if (Str(top, "mode") == "user") {
+    const json& ev = Obj(top, "events");
+    absl::StrAppendFormat(
+        &out,
+        "user     queued %.0f  dispatched %.0f  kernel %.0f  self %.0f  "
+        "stale %.0f  failed %.0f  congested %.0f  | held %.0f  running %.0f  "
+        "page faults %.0f\n",
+        Num(ev, "user_queued"), Num(ev, "user_dispatch"),
+        Num(ev, "user_kernel_dispatch"), Num(ev, "user_self"),
+        Num(ev, "user_cancelled"), Num(ev, "user_failed"),
+        Num(ev, "user_congested"), Num(top, "user_scheduled"),
+        Num(top, "user_running"), Num(top, "page_faults"));
+  }
   const auto nodes = ById(Obj(top, "nodes"));
   if (nodes.size() > 1) {
     absl::StrAppendFormat(&out, "%-5s %8s %6s %6s %7s %6s\n", "node", "load",
@@ -233,6 +246,13 @@ std::string RenderOpenMetrics(const json& top) {
         Num(top, "total_load"));
   gauge("atlas_load_per_cpu", "machine load per CPU of capacity",
         Num(top, "load_per_cpu"));
+  gauge("atlas_user_scheduled", "user mode: tasks held by the policy",
+        Num(top, "user_scheduled"));
+  gauge("atlas_user_running", "user mode: tasks running now",
+        Num(top, "user_running"));
+  gauge("atlas_page_faults",
+        "user mode: scheduling-thread page faults since warm-up",
+        Num(top, "page_faults"));
 
   struct Series {
     const char* field;

@@ -57,6 +57,12 @@ constexpr Field kTopFields[] = {
     {"direct_greedy_domains", "Array:U64",
      "domains that may receive direct-greedy placements"},
     {"kick_greedy_domains", "Array:U64", "domains that may be kicked to steal"},
+    {"user_scheduled", "U64",
+     "user mode: tasks held by the userspace policy, not yet dispatched"},
+    {"user_running", "U64", "user mode: tasks running on a CPU now"},
+    {"page_faults", "I64",
+     "user mode: page faults of the scheduling thread since warm-up (must "
+     "stay 0); -1 in balanced mode"},
     {"nodes", "Dict:U64:node", "per NUMA node"},
     {"domains", "Dict:U64:domain", "per domain (LLC by default)"},
 };
@@ -114,7 +120,10 @@ json DataOf(const char* type) {
   // "U64" -> {"Datum": "U64"}; "Array:U64" -> {"Array": "U64"};
   // "Dict:U64:node" -> {"Dict": {"key": "U64", "datum": {"Struct": "node"}}}
   auto datum = [](const std::string& t) -> json {
-    if (t == "U64" || t == "F64" || t == "String" || t == "Bool") return t;
+    if (t == "U64" || t == "I64" || t == "F64" || t == "String" ||
+        t == "Bool") {
+      return t;
+    }
     return json{{"Struct", t}};
   };
   std::vector<std::string> parts;
@@ -289,6 +298,9 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       {"load_per_cpu", load_per_cpu},
       {"direct_greedy_domains", direct},
       {"kick_greedy_domains", kick},
+      {"user_scheduled", now.user_scheduled},
+      {"user_running", now.user_running},
+      {"page_faults", now.page_faults},
       {"nodes", node_json},
       {"domains", domains},
   };

@@ -41,6 +41,10 @@ struct StatsSample {
   uint64_t last_pass_ns = 0;         // how long the last pass took
   uint64_t last_pass_requested = 0;  // migrations it requested
   uint64_t restarts = 0;             // reloads after CPU hotplug etc.
+  // User mode (--mode=user); zero / -1 in balanced mode.
+  uint64_t user_scheduled = 0;  // tasks held by the userspace policy
+  uint64_t user_running = 0;    // tasks running on a CPU
+  int64_t page_faults = -1;     // of the scheduling thread since warm-up
 };
 
 }  // namespace atlas

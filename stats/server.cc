@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <list>
 #include <vector>
@@ -161,6 +162,27 @@ absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
   if (server->wake_fd_ < 0) return Errno("eventfd");
   server->thread_ = std::thread([s = server.get()] { s->Loop(); });
   return server;
+}
+
+absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::StartForScheduler(
+    const std::string& socket_path, const std::string& metrics_listen,
+    const StatsProtocol* protocol) {
+  if (socket_path.empty()) return std::unique_ptr<StatsServer>();
+  StatsServerOptions options;
+  options.socket_path = socket_path;
+  options.metrics_listen = metrics_listen;
+  absl::StatusOr<std::unique_ptr<StatsServer>> started =
+      Start(options, protocol);
+  if (!started.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("stats server: ", started.status().message()));
+  }
+  std::printf("scx_atlas: stats on %s%s%s\n", socket_path.c_str(),
+              metrics_listen.empty() ? "" : ", OpenMetrics on http://",
+              metrics_listen.empty()
+                  ? ""
+                  : absl::StrCat(metrics_listen, "/metrics").c_str());
+  return started;
 }
 
 StatsServer::~StatsServer() {

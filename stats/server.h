@@ -41,6 +41,12 @@ struct StatsServerOptions {
 
 class StatsServer {
  public:
+  // The scheduler's server: none (nullptr) when `socket_path` is empty;
+  // errors say "stats server: ...". Prints where it serves.
+  static absl::StatusOr<std::unique_ptr<StatsServer>> StartForScheduler(
+      const std::string& socket_path, const std::string& metrics_listen,
+      const StatsProtocol* protocol);
+
   // Binds the socket(s) and starts serving. Creates the socket's directory;
   // replaces a stale socket; fails if another process serves on it.
   static absl::StatusOr<std::unique_ptr<StatsServer>> Start(

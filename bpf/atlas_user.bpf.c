@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scx_atlas user mode (--mode=user): the BPF side only forwards. Every task
+ * the kernel enqueues is sent to the userspace policy (usersched/) through
+ * the ring buffer `queued`; the policy answers through the user ring buffer
+ * `dispatched` with a CPU (or "any": the shared vtime-ordered queue), a
+ * slice and a vtime, and ops.dispatch carries the answers out.
+ *
+ * Safety:
+ * - The scheduler's own threads (tgid usersched_tgid) never wait for
+ *   themselves: they go to USERSCHED_DSQ, which every ops.dispatch serves
+ *   first. A BPF timer kicks a CPU when the scheduler has waited there
+ *   longer than heartbeat_ns (every CPU busy with long slices).
+ * - Per-CPU kthreads bypass userspace (they may be what a blocked
+ *   scheduler waits for).
+ * - When the ring to userspace is full, the task goes to the shared queue
+ *   and user_congested counts it.
+ * - An answer is applied only if the task's enqueue counter is the one it
+ *   answers (user_cancelled counts the stale ones) and the task still
+ *   exists (user_failed).
+ * - If userspace stops answering, the kernel's watchdog (timeout_ms, set
+ *   by userspace from --watchdog_timeout) ejects the scheduler and every
+ *   task returns to the default scheduler.
+ */
+#include "bpf/atlas_common.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+#define SHARED_DSQ 0
+#define USERSCHED_DSQ 1
+#define MAX_DISPATCH_BATCH 32 /* the kernel's default dispatch_max_batch */
+#define CLOCK_MONOTONIC 1
+
+/* Set by userspace before load. */
+const volatile __u32 nr_cpu_ids = 1;
+const volatile __s32 usersched_tgid = 0;
+const volatile __u64 default_slice_ns = 5000000ULL;
+const volatile __u64 heartbeat_ns = 10000000ULL;
+
+/* Written by BPF, read by userspace. */
+struct atlas_exit_info exit_info;
+__u64 nr_running; /* tasks running on a CPU now */
+
+struct utask_ctx {
+	u64 enq_cnt;
+	u64 started_at;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct utask_ctx);
+} utask_ctxs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096 * sizeof(struct atlas_queued_task));
+} queued SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
+	__uint(max_entries, 4096 * sizeof(struct atlas_dispatched_task));
+} dispatched SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ATLAS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct atlas_user_cpu);
+} user_cpus SEC(".maps");
+
+struct heartbeat {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct heartbeat);
+} heartbeats SEC(".maps");
+
+static u64 usersched_waiting_since; /* 0 = not waiting in USERSCHED_DSQ */
+
+static __always_inline bool is_usersched(const struct task_struct *p)
+{
+	return usersched_tgid != 0 && p->tgid == usersched_tgid;
+}
+
+static __always_inline struct atlas_user_cpu *user_cpu(s32 cpu)
+{
+	u32 key = cpu;
+
+	if (cpu < 0 || cpu >= ATLAS_MAX_CPUS)
+		return NULL;
+	return bpf_map_lookup_elem(&user_cpus, &key);
+}
+
+s32 BPF_STRUCT_OPS(atlasu_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	bool is_idle = false;
+
+	/* Only where the wake-up is handled; the policy chooses where it runs. */
+	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+}
+
+void BPF_STRUCT_OPS(atlasu_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct atlas_queued_task *msg;
+	struct utask_ctx *tctx;
+
+	if (is_usersched(p)) {
+		if (!usersched_waiting_since)
+			usersched_waiting_since = bpf_ktime_get_ns() ?: 1;
+		atlas_dsq_insert(p, USERSCHED_DSQ, default_slice_ns, enq_flags);
+		stat_inc(ATLAS_STAT_USER_SELF);
+		return;
+	}
+	if ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) {
+		atlas_dsq_insert(p, SCX_DSQ_LOCAL, default_slice_ns, enq_flags);
+		stat_inc(ATLAS_STAT_USER_KERNEL_DISPATCH);
+		return;
+	}
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	msg = tctx ? bpf_ringbuf_reserve(&queued, sizeof(*msg), 0) : NULL;
+	if (!msg) {
+		atlas_dsq_insert_vtime(p, SHARED_DSQ, default_slice_ns, p->scx.dsq_vtime,
+				       enq_flags);
+		stat_inc(ATLAS_STAT_USER_CONGESTED);
+		return;
+	}
+	tctx->enq_cnt++;
+	msg->pid = p->pid;
+	msg->cpu = scx_bpf_task_cpu(p);
+	msg->nr_cpus_allowed = p->nr_cpus_allowed;
+	msg->weight = p->scx.weight;
+	msg->enq_flags = enq_flags;
+	msg->sum_exec_runtime = p->se.sum_exec_runtime;
+	msg->vtime = p->scx.dsq_vtime;
+	msg->enq_cnt = tctx->enq_cnt;
+	bpf_probe_read_kernel_str(msg->comm, sizeof(msg->comm), p->comm);
+	bpf_ringbuf_submit(msg, 0);
+	stat_inc(ATLAS_STAT_USER_QUEUED);
+}
+
+struct drain_ctx {
+	u32 nr;
+};
+
+static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
+{
+	struct drain_ctx *dctx = data;
+	struct atlas_dispatched_task msg;
+	struct task_struct *p;
+	struct utask_ctx *tctx;
+	u64 slice;
+	s32 cpu;
+
+	if (bpf_dynptr_read(&msg, sizeof(msg), dynptr, 0, 0))
+		return 0;
+	p = bpf_task_from_pid(msg.pid);
+	if (!p) {
+		stat_inc(ATLAS_STAT_USER_FAILED);
+		return 0;
+	}
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	if (!tctx || tctx->enq_cnt != msg.enq_cnt) {
+		stat_inc(ATLAS_STAT_USER_CANCELLED);
+		bpf_task_release(p);
+		return 0;
+	}
+	slice = msg.slice_ns ?: default_slice_ns;
+	cpu = msg.cpu;
+	if (cpu >= 0 && cpu < nr_cpu_ids && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+		atlas_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	} else {
+		atlas_dsq_insert_vtime(p, SHARED_DSQ, slice, msg.vtime, 0);
+	}
+	stat_inc(ATLAS_STAT_USER_DISPATCH);
+	bpf_task_release(p);
+	/* One ops.dispatch may insert at most dispatch_max_batch tasks. */
+	return ++dctx->nr >= MAX_DISPATCH_BATCH ? 1 : 0;
+}
+
+void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
+{
+	struct drain_ctx dctx = {};
+
+	/* The scheduler first: it is what every queued task waits for. */
+	if (atlas_dsq_move_to_local(USERSCHED_DSQ)) {
+		usersched_waiting_since = 0;
+		return;
+	}
+	bpf_user_ringbuf_drain(&dispatched, handle_dispatched, &dctx, 0);
+	atlas_dsq_move_to_local(SHARED_DSQ);
+}
+
+void BPF_STRUCT_OPS(atlasu_running, struct task_struct *p)
+{
+	struct atlas_user_cpu *uc = user_cpu(scx_bpf_task_cpu(p));
+	struct utask_ctx *tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+
+	if (uc)
+		uc->running_pid = p->pid;
+	if (tctx)
+		tctx->started_at = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&nr_running, 1);
+}
+
+void BPF_STRUCT_OPS(atlasu_stopping, struct task_struct *p, bool runnable)
+{
+	struct atlas_user_cpu *uc = user_cpu(scx_bpf_task_cpu(p));
+	struct utask_ctx *tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+
+	if (uc) {
+		uc->running_pid = 0;
+		if (tctx && tctx->started_at)
+			__sync_fetch_and_add(&uc->busy_ns, bpf_ktime_get_ns() - tctx->started_at);
+	}
+	__sync_fetch_and_sub(&nr_running, 1);
+}
+
+s32 BPF_STRUCT_OPS(atlasu_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	if (!bpf_task_storage_get(&utask_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		return -ENOMEM;
+	return 0;
+}
+
+static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 since = usersched_waiting_since;
+
+	/* The scheduler has waited for a CPU too long: make one dispatch. */
+	if (since && bpf_ktime_get_ns() - since > heartbeat_ns &&
+	    scx_bpf_dsq_nr_queued(USERSCHED_DSQ) > 0) {
+		/* This CPU: preempted, it dispatches, and the scheduler goes first. */
+		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_PREEMPT);
+		stat_inc(ATLAS_STAT_USER_HEARTBEAT);
+	}
+	bpf_timer_start(timer, heartbeat_ns, 0);
+	return 0;
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(atlasu_init)
+{
+	struct heartbeat *hb;
+	u32 zero = 0;
+	s32 err;
+
+	err = scx_bpf_create_dsq(SHARED_DSQ, -1);
+	if (err)
+		return err;
+	err = scx_bpf_create_dsq(USERSCHED_DSQ, -1);
+	if (err)
+		return err;
+	hb = bpf_map_lookup_elem(&heartbeats, &zero);
+	if (!hb)
+		return -ENOENT;
+	bpf_timer_init(&hb->timer, &heartbeats, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&hb->timer, heartbeat_fn);
+	return bpf_timer_start(&hb->timer, heartbeat_ns, 0);
+}
+
+void BPF_STRUCT_OPS(atlasu_exit, struct scx_exit_info *ei)
+{
+	atlas_record_exit(&exit_info, ei);
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops atlas_user_ops = {
+	.select_cpu = (void *)atlasu_select_cpu,
+	.enqueue = (void *)atlasu_enqueue,
+	.dispatch = (void *)atlasu_dispatch,
+	.running = (void *)atlasu_running,
+	.stopping = (void *)atlasu_stopping,
+	.init_task = (void *)atlasu_init_task,
+	.init = (void *)atlasu_init,
+	.exit = (void *)atlasu_exit,
+	.flags = SCX_OPS_ENQ_LAST,
+	.timeout_ms = 5000,
+	.name = "atlas",
+};

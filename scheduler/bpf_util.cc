@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "scheduler/bpf_util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "shared/intf.h"
+
+namespace atlas {
+
+std::string ErrnoText(int err) {
+  return absl::StrCat(std::strerror(err < 0 ? -err : err), " (errno ",
+                      err < 0 ? -err : err, ")");
+}
+
+absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops) {
+  bpf_link* link = bpf_map__attach_struct_ops(ops);
+  if (link == nullptr) {
+    const int err = errno;
+    if (err == EBUSY || err == EEXIST) {
+      return absl::AlreadyExistsError(
+          "another sched_ext scheduler is already active; stop it first");
+    }
+    return absl::InternalError(
+        absl::StrCat("cannot attach the scheduler: ", ErrnoText(err)));
+  }
+  return link;
+}
+
+absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats) {
+  const int nr_cpus = libbpf_num_possible_cpus();
+  if (nr_cpus <= 0) return absl::InternalError("cannot count possible CPUs");
+  std::vector<atlas_cpu_stats> per_cpu(nr_cpus);
+  const uint32_t key = 0;
+  if (bpf_map__lookup_elem(stats, &key, sizeof(key), per_cpu.data(),
+                           per_cpu.size() * sizeof(atlas_cpu_stats), 0) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot read the stats map: ", ErrnoText(errno)));
+  }
+  std::vector<uint64_t> totals(ATLAS_NR_STATS, 0);
+  for (const atlas_cpu_stats& s : per_cpu) {
+    for (int i = 0; i < ATLAS_NR_STATS; ++i) totals[i] += s.counters[i];
+  }
+  return totals;
+}
+
+}  // namespace atlas

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The user-mode policies against a fake host, and the locked arena: a
+// policy's steady state takes no page fault.
+#include "usersched/policy.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory_resource>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "usersched/arena.h"
+
+namespace atlas::user {
+namespace {
+
+using ::testing::ElementsAre;
+
+struct Sent {
+  int pid;
+  int cpu;
+  uint64_t vtime;
+  uint64_t enq_cnt;
+};
+
+class FakeHost : public Host {
+ public:
+  explicit FakeHost(int nr_cpus, std::pmr::memory_resource* memory =
+                                     std::pmr::get_default_resource())
+      : idle_(nr_cpus, false), memory_(memory) {
+    for (int c = 0; c < nr_cpus; ++c) {
+      // Two CPUs per cache: {0,1}, {2,3}, ...
+      siblings_.push_back({c & ~1, (c & ~1) + 1});
+    }
+  }
+  bool Dispatch(const QueuedTask& t, const Decision& d) override {
+    if (capacity_ == 0) return false;
+    if (capacity_ > 0) --capacity_;
+    sent_.push_back({t.pid, d.cpu, d.vtime, t.enq_cnt});
+    return true;
+  }
+  bool CpuIdle(int cpu) const override { return idle_[cpu]; }
+  int NrCpus() const override { return static_cast<int>(idle_.size()); }
+  const std::vector<int>& CacheSiblings(int cpu) const override {
+    return siblings_[cpu];
+  }
+  uint64_t NowNs() const override { return now_; }
+  std::pmr::memory_resource* memory() const override { return memory_; }
+
+  std::vector<bool> idle_;
+  std::vector<std::vector<int>> siblings_;
+  std::vector<Sent> sent_;
+  int capacity_ = -1;  // answers the ring takes; -1 = unlimited
+  uint64_t now_ = 1'000'000'000;
+  std::pmr::memory_resource* memory_;
+};
+
+QueuedTask Task(int pid, uint64_t exec_ns, uint32_t weight = 100, int cpu = 0,
+                uint32_t nr_allowed = 4, uint64_t enq_cnt = 1) {
+  QueuedTask t;
+  std::memset(&t, 0, sizeof(t));
+  t.pid = pid;
+  t.cpu = cpu;
+  t.nr_cpus_allowed = nr_allowed;
+  t.weight = weight;
+  t.sum_exec_runtime = exec_ns;
+  t.enq_cnt = enq_cnt;
+  return t;
+}
+
+std::vector<int> Pids(const std::vector<Sent>& sent) {
+  std::vector<int> out;
+  for (const Sent& s : sent) out.push_back(s.pid);
+  return out;
+}
+
+TEST(Fifo, DispatchesInArrivalOrderToTheSharedQueue) {
+  auto policy = MakeFifoPolicy(std::pmr::get_default_resource());
+  FakeHost host(4);
+  for (int pid : {7, 3, 9}) policy->Enqueue(Task(pid, 0));
+  EXPECT_EQ(policy->Pending(), 3u);
+  policy->Schedule(host);
+  EXPECT_THAT(Pids(host.sent_), ElementsAre(7, 3, 9));
+  for (const Sent& s : host.sent_) EXPECT_EQ(s.cpu, kAnyCpu);
+  EXPECT_LT(host.sent_[0].vtime, host.sent_[1].vtime);
+  EXPECT_LT(host.sent_[1].vtime, host.sent_[2].vtime);
+  EXPECT_EQ(policy->Pending(), 0u);
+}
+
+TEST(Fifo, KeepsTasksWhenTheRingIsFull) {
+  auto policy = MakeFifoPolicy(std::pmr::get_default_resource());
+  FakeHost host(4);
+  for (int pid : {1, 2, 3}) policy->Enqueue(Task(pid, 0));
+  host.capacity_ = 1;
+  policy->Schedule(host);
+  EXPECT_THAT(Pids(host.sent_), ElementsAre(1));
+  EXPECT_EQ(policy->Pending(), 2u);
+  host.capacity_ = -1;
+  policy->Schedule(host);
+  EXPECT_THAT(Pids(host.sent_), ElementsAre(1, 2, 3));
+}
+
+TEST(Vtime, HeavierAndShorterBurstsGoFirst) {
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  FakeHost host(4);
+  // Round 1 establishes each task's CPU time so far.
+  for (int pid : {1, 2, 3}) policy->Enqueue(Task(pid, 0));
+  policy->Schedule(host);
+  host.sent_.clear();
+  // pid 1: 4 ms burst, nice 0; pid 2: same burst at 4x the weight;
+  // pid 3: 0.1 ms burst (interactive).
+  policy->Enqueue(Task(1, 4'000'000, 100));
+  policy->Enqueue(Task(2, 4'000'000, 400));
+  policy->Enqueue(Task(3, 100'000, 100));
+  policy->Schedule(host);
+  EXPECT_THAT(Pids(host.sent_), ElementsAre(3, 2, 1));
+}
+
+TEST(Vtime, PrefersTheIdlePreviousCpuThenAnIdleCacheSibling) {
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  FakeHost host(4);
+  host.idle_ = {false, false, true, true};
+  policy->Enqueue(Task(1, 0, 100, /*cpu=*/2));
+  policy->Enqueue(Task(2, 0, 100, /*cpu=*/2));  // 2 taken: sibling 3
+  policy->Enqueue(Task(3, 0, 100, /*cpu=*/2));  // both taken: shared
+  policy->Enqueue(Task(4, 0, 100, /*cpu=*/3, /*nr_allowed=*/1));
+  policy->Schedule(host);
+  ASSERT_EQ(host.sent_.size(), 4u);
+  std::vector<int> cpus;
+  for (const Sent& s : host.sent_) cpus.push_back(s.cpu);
+  // Equal deadlines: heap order is unspecified, so check the multiset.
+  std::sort(cpus.begin(), cpus.end());
+  EXPECT_THAT(cpus, ElementsAre(kAnyCpu, kAnyCpu, 2, 3));
+  for (const Sent& s : host.sent_) {
+    // A pinned task is never sent to a CPU other than its own.
+    if (s.pid == 4) EXPECT_TRUE(s.cpu == 3 || s.cpu == kAnyCpu);
+  }
+}
+
+TEST(Vtime, RepeatsTheEnqueueCounterItWasGiven) {
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  FakeHost host(2);
+  policy->Enqueue(Task(5, 0, 100, 0, 2, /*enq_cnt=*/41));
+  policy->Enqueue(Task(5, 0, 100, 0, 2, /*enq_cnt=*/42));  // re-enqueued
+  policy->Schedule(host);
+  ASSERT_EQ(host.sent_.size(), 2u);
+  std::vector<uint64_t> cnts = {host.sent_[0].enq_cnt, host.sent_[1].enq_cnt};
+  std::sort(cnts.begin(), cnts.end());
+  EXPECT_THAT(cnts, ElementsAre(41u, 42u));  // BPF drops the stale one
+}
+
+TEST(Delay, HoldsTasksForTheDelay) {
+  auto policy =
+      MakeDelayPolicy(MakeFifoPolicy(std::pmr::get_default_resource()),
+                      std::pmr::get_default_resource(), 50'000'000);
+  FakeHost host(2);
+  policy->Schedule(host);  // learns the time
+  policy->Enqueue(Task(1, 0));
+  policy->Schedule(host);
+  EXPECT_TRUE(host.sent_.empty());
+  host.now_ += 60'000'000;
+  policy->Schedule(host);
+  EXPECT_THAT(Pids(host.sent_), ElementsAre(1));
+}
+
+TEST(Arena, SteadyStateSchedulingTakesNoPageFault) {
+  // (Bazel's sandbox may forbid mlockall; the arena alone is what the
+  // scheduling path allocates from, populated and locked up front.)
+  absl::StatusOr<std::unique_ptr<LockedArena>> arena =
+      LockedArena::Create(size_t{4} << 20);
+  ASSERT_TRUE(arena.ok()) << arena.status();
+  std::pmr::memory_resource* memory = (*arena)->resource();
+  for (auto make :
+       {+[](std::pmr::memory_resource* m) {
+          return MakeVtimePolicy(m, 5'000'000);
+        },
+        +[](std::pmr::memory_resource* m) { return MakeFifoPolicy(m); }}) {
+    auto policy = make(memory);
+    FakeHost host(8, memory);
+    host.sent_.reserve(1 << 20);
+    auto round = [&](int r) {
+      for (int pid = 1; pid <= 2000; ++pid) {
+        policy->Enqueue(Task(pid, static_cast<uint64_t>(r) * 1000 + pid,
+                             100 + pid % 7, pid % 8, 8));
+      }
+      host.now_ += 1'000'000;
+      policy->Schedule(host);
+      host.sent_.clear();
+    };
+    PrefaultStack(256 * 1024);
+    for (int r = 0; r < 20; ++r) round(r);  // warm-up
+    const long before = ThreadPageFaults();
+    for (int r = 20; r < 220; ++r) round(r);
+    const long after = ThreadPageFaults();
+    EXPECT_EQ(after - before, 0) << policy->name();
+    EXPECT_EQ(policy->Pending(), 0u);
+  }
+}
+
+TEST(Arena, ExhaustionIsBadAllocNotANewMapping) {
+  absl::StatusOr<std::unique_ptr<LockedArena>> arena =
+      LockedArena::Create(size_t{1} << 20);
+  ASSERT_TRUE(arena.ok());
+  std::pmr::vector<char> v((*arena)->resource());
+  EXPECT_THROW(v.resize(size_t{8} << 20), std::bad_alloc);
+}
+
+}  // namespace
+}  // namespace atlas::user

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "usersched/user_bpf.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "bpf/atlas_user_bpf.skel.h"
+#include "scheduler/bpf_util.h"
+
+namespace atlas::user {
+namespace {
+
+constexpr size_t kCpusBytes = sizeof(atlas_user_cpu) * ATLAS_MAX_CPUS;
+
+}  // namespace
+
+int UserBpf::OnRecord(void* ctx, void* data, size_t size) {
+  if (size < sizeof(atlas_queued_task)) return 0;
+  const Sink* sink = static_cast<const Sink*>(ctx);
+  sink->fn(sink->ctx, *static_cast<const atlas_queued_task*>(data));
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
+    const UserBpfConfig& config, OnQueued on_queued, void* ctx) {
+  struct ::atlas_user_bpf* skel = atlas_user_bpf__open();
+  if (skel == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot open the BPF program: ", ErrnoText(errno)));
+  }
+  std::unique_ptr<UserBpf> bpf(new UserBpf(skel, config.nr_cpu_ids));
+  skel->rodata->nr_cpu_ids = static_cast<uint32_t>(config.nr_cpu_ids);
+  skel->rodata->usersched_tgid = config.usersched_tgid;
+  skel->rodata->default_slice_ns = config.slice_ns;
+  skel->rodata->heartbeat_ns = config.heartbeat_ns;
+  skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
+  if (int err = atlas_user_bpf__load(skel); err != 0) {
+    return absl::InternalError(absl::StrCat(
+        "the kernel rejected the user-mode BPF program: ", ErrnoText(err),
+        " (the verifier log, if any, is above)"));
+  }
+  bpf->sink_ = {on_queued, ctx};
+  bpf->queued_ = ring_buffer__new(bpf_map__fd(skel->maps.queued), OnRecord,
+                                  &bpf->sink_, nullptr);
+  if (bpf->queued_ == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot map the queued ring: ", ErrnoText(errno)));
+  }
+  bpf->answers_ =
+      user_ring_buffer__new(bpf_map__fd(skel->maps.dispatched), nullptr);
+  if (bpf->answers_ == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot map the dispatch ring: ", ErrnoText(errno)));
+  }
+  void* p = mmap(nullptr, kCpusBytes, PROT_READ, MAP_SHARED,
+                 bpf_map__fd(skel->maps.user_cpus), 0);
+  if (p == MAP_FAILED) {
+    return absl::InternalError(
+        absl::StrCat("cannot mmap user_cpus: ", ErrnoText(errno)));
+  }
+  bpf->cpus_ = static_cast<const atlas_user_cpu*>(p);
+  return bpf;
+}
+
+UserBpf::~UserBpf() {
+  Detach();
+  if (queued_) ring_buffer__free(queued_);
+  if (answers_) user_ring_buffer__free(answers_);
+  if (cpus_) munmap(const_cast<atlas_user_cpu*>(cpus_), kCpusBytes);
+  atlas_user_bpf__destroy(skel_);
+}
+
+absl::Status UserBpf::Attach() {
+  absl::StatusOr<bpf_link*> link = AttachStructOps(skel_->maps.atlas_user_ops);
+  if (!link.ok()) return link.status();
+  skel_->links.atlas_user_ops = *link;
+  return absl::OkStatus();
+}
+
+void UserBpf::Detach() {
+  if (skel_->links.atlas_user_ops != nullptr) {
+    bpf_link__destroy(skel_->links.atlas_user_ops);
+    skel_->links.atlas_user_ops = nullptr;
+  }
+}
+
+bool UserBpf::Exited() const {
+  return __atomic_load_n(&skel_->bss->exit_info.exited, __ATOMIC_ACQUIRE) != 0;
+}
+
+atlas_exit_info UserBpf::ExitInfo() const {
+  atlas_exit_info info;
+  std::memcpy(&info, &skel_->bss->exit_info, sizeof(info));
+  return info;
+}
+
+int UserBpf::Consume() {
+  const int n = ring_buffer__consume(queued_);
+  return n < 0 ? 0 : n;
+}
+
+int UserBpf::Poll(int timeout_ms) {
+  const int n = ring_buffer__poll(queued_, timeout_ms);
+  return n < 0 ? 0 : n;
+}
+
+bool UserBpf::Dispatch(const atlas_dispatched_task& answer) {
+  void* slot = user_ring_buffer__reserve(answers_, sizeof(answer));
+  if (slot == nullptr) return false;
+  std::memcpy(slot, &answer, sizeof(answer));
+  user_ring_buffer__submit(answers_, slot);
+  return true;
+}
+
+absl::StatusOr<std::vector<uint64_t>> UserBpf::ReadStats() const {
+  return ReadCounters(skel_->maps.stats);
+}
+
+std::vector<uint64_t> UserBpf::ReadCpuBusy() const {
+  std::vector<uint64_t> out(nr_cpu_ids_);
+  for (int cpu = 0; cpu < nr_cpu_ids_; ++cpu) {
+    out[cpu] = __atomic_load_n(&cpus_[cpu].busy_ns, __ATOMIC_RELAXED);
+  }
+  return out;
+}
+
+bool UserBpf::CpuIdle(int cpu) const {
+  return cpu >= 0 && cpu < nr_cpu_ids_ &&
+         __atomic_load_n(&cpus_[cpu].running_pid, __ATOMIC_RELAXED) == 0;
+}
+
+uint64_t UserBpf::NrRunning() const {
+  return __atomic_load_n(&skel_->bss->nr_running, __ATOMIC_RELAXED);
+}
+
+}  // namespace atlas::user

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// usersched/user_bpf.h: owns the user-mode BPF side (bpf/atlas_user.bpf.c)
+// through its skeleton: load, attach, the two rings (tasks in, answers out),
+// the per-CPU state, counters and the exit record.
+//
+// Thread safety: Consume/Poll/Dispatch from the scheduling thread only;
+// Exited, ExitInfo, ReadStats, ReadCpuBusy, CpuIdle and NrRunning from any.
+#ifndef SCX_ATLAS_USERSCHED_USER_BPF_H_
+#define SCX_ATLAS_USERSCHED_USER_BPF_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "shared/intf.h"
+
+struct atlas_user_bpf;  // the bpftool skeleton
+struct ring_buffer;
+struct user_ring_buffer;
+
+namespace atlas::user {
+
+struct UserBpfConfig {
+  int nr_cpu_ids = 1;
+  int usersched_tgid = 0;
+  uint64_t slice_ns = 5'000'000;
+  uint64_t heartbeat_ns = 10'000'000;
+  uint32_t timeout_ms = 5000;
+};
+
+class UserBpf {
+ public:
+  // Called for every task BPF queued, from Consume/Poll.
+  using OnQueued = void (*)(void* ctx, const atlas_queued_task& task);
+
+  static absl::StatusOr<std::unique_ptr<UserBpf>> Load(
+      const UserBpfConfig& config, OnQueued on_queued, void* ctx);
+  ~UserBpf();
+  UserBpf(const UserBpf&) = delete;
+  UserBpf& operator=(const UserBpf&) = delete;
+
+  absl::Status Attach();
+  void Detach();
+  bool Exited() const;
+  atlas_exit_info ExitInfo() const;
+
+  // Delivers the queued tasks without waiting; returns how many.
+  int Consume();
+  // Waits up to `timeout_ms` for queued tasks, then delivers them.
+  int Poll(int timeout_ms);
+  // Queues an answer for ops.dispatch; false if the ring is full.
+  bool Dispatch(const atlas_dispatched_task& answer);
+
+  absl::StatusOr<std::vector<uint64_t>> ReadStats() const;
+  std::vector<uint64_t> ReadCpuBusy() const;
+  bool CpuIdle(int cpu) const;
+  uint64_t NrRunning() const;
+
+ private:
+  UserBpf(struct ::atlas_user_bpf* skel, int nr_cpu_ids)
+      : skel_(skel), nr_cpu_ids_(nr_cpu_ids) {}
+  struct Sink {
+    OnQueued fn;
+    void* ctx;
+  };
+  static int OnRecord(void* ctx, void* data, size_t size);
+
+  struct ::atlas_user_bpf* skel_;
+  int nr_cpu_ids_;
+  Sink sink_ = {};
+  ring_buffer* queued_ = nullptr;
+  user_ring_buffer* answers_ = nullptr;
+  const atlas_user_cpu* cpus_ = nullptr;  // mmap'ed user_cpus
+};
+
+}  // namespace atlas::user
+
+#endif  // SCX_ATLAS_USERSCHED_USER_BPF_H_

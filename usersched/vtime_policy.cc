@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The default user-mode policy (see policy.h): weighted vtime with
+// deadlines, topology-aware CPU choice.
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "usersched/policy.h"
+
+namespace atlas::user {
+namespace {
+
+class VtimePolicy : public Policy {
+ public:
+  VtimePolicy(std::pmr::memory_resource* memory, uint64_t slice_ns)
+      : slice_ns_(slice_ns), tasks_(memory), heap_(memory), claimed_(memory) {
+    tasks_.reserve(4096);
+    heap_.reserve(4096);
+  }
+
+  const char* name() const override { return "vtime"; }
+
+  void Enqueue(const QueuedTask& task) override {
+    TaskState& st = tasks_[task.pid];
+    // A pid seen with less CPU time than before is a new task.
+    const uint64_t burst = task.sum_exec_runtime >= st.exec_ns
+                               ? task.sum_exec_runtime - st.exec_ns
+                               : task.sum_exec_runtime;
+    st.exec_ns = task.sum_exec_runtime;
+    const uint64_t weight = std::max<uint32_t>(task.weight, 1);
+    st.vruntime += burst * 100 / weight;
+    // A sleeper may not bank more than one slice of credit.
+    const uint64_t floor = clock_ > slice_ns_ ? clock_ - slice_ns_ : 0;
+    st.vruntime = std::max(st.vruntime, floor);
+    st.seen_ns = last_now_;
+    Item item;
+    item.deadline = st.vruntime + std::min(burst, slice_ns_) * 100 / weight;
+    item.vruntime = st.vruntime;
+    item.task = task;
+    heap_.push_back(item);
+    std::push_heap(heap_.begin(), heap_.end(), Later);
+  }
+
+  void Schedule(Host& host) override {
+    last_now_ = host.NowNs();
+    claimed_.assign(static_cast<size_t>(host.NrCpus()), 0);
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later);
+      const Item& item = heap_.back();
+      Decision decision;
+      decision.cpu = PickCpu(host, item.task);
+      decision.vtime = item.deadline;
+      if (!host.Dispatch(item.task, decision)) {
+        std::push_heap(heap_.begin(), heap_.end(), Later);  // ring full
+        break;
+      }
+      clock_ = std::max(clock_, item.vruntime);
+      heap_.pop_back();
+    }
+    if (last_now_ - last_sweep_ns_ > 1'000'000'000) Sweep();
+  }
+
+  size_t Pending() const override { return heap_.size(); }
+
+ private:
+  struct TaskState {
+    uint64_t vruntime = 0;
+    uint64_t exec_ns = 0;
+    uint64_t seen_ns = 0;
+  };
+  struct Item {
+    uint64_t deadline;
+    uint64_t vruntime;
+    QueuedTask task;
+  };
+  static bool Later(const Item& a, const Item& b) {
+    return a.deadline > b.deadline;
+  }
+
+  int PickCpu(Host& host, const QueuedTask& task) {
+    const int prev = task.cpu;
+    const int n = host.NrCpus();
+    if (prev < 0 || prev >= n) return kAnyCpu;
+    auto take = [&](int cpu) {
+      if (claimed_[cpu] || !host.CpuIdle(cpu)) return false;
+      claimed_[cpu] = 1;
+      return true;
+    };
+    if (take(prev)) return prev;
+    // Another CPU only for a task allowed everywhere (the exact cpumask is
+    // BPF's to check; it falls back to the shared queue otherwise).
+    if (static_cast<int>(task.nr_cpus_allowed) >= n) {
+      for (int cpu : host.CacheSiblings(prev)) {
+        if (cpu != prev && cpu >= 0 && cpu < n && take(cpu)) return cpu;
+      }
+    }
+    return kAnyCpu;
+  }
+
+  // Forgets tasks not seen for 10 s (exited, or asleep: they come back with
+  // the clock's floor anyway).
+  void Sweep() {
+    last_sweep_ns_ = last_now_;
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      if (last_now_ - it->second.seen_ns > 10'000'000'000ULL) {
+        it = tasks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  uint64_t slice_ns_;
+  uint64_t clock_ = 0;  // vruntime of the latest dispatched task
+  uint64_t last_now_ = 0;
+  uint64_t last_sweep_ns_ = 0;
+  std::pmr::unordered_map<int32_t, TaskState> tasks_;
+  std::pmr::vector<Item> heap_;
+  std::pmr::vector<char> claimed_;  // CPUs given a task this round
+};
+
+class DelayPolicy : public Policy {
+ public:
+  DelayPolicy(std::unique_ptr<Policy> inner, std::pmr::memory_resource* memory,
+              uint64_t delay_ns)
+      : inner_(std::move(inner)), delay_ns_(delay_ns), held_(memory) {}
+  const char* name() const override { return inner_->name(); }
+  void Enqueue(const QueuedTask& task) override {
+    held_.push_back({now_, task});
+  }
+  void Schedule(Host& host) override {
+    now_ = host.NowNs();
+    while (!held_.empty() && now_ - held_.front().first >= delay_ns_) {
+      inner_->Enqueue(held_.front().second);
+      held_.pop_front();
+    }
+    inner_->Schedule(host);
+  }
+  size_t Pending() const override { return held_.size() + inner_->Pending(); }
+
+ private:
+  std::unique_ptr<Policy> inner_;
+  uint64_t delay_ns_;
+  uint64_t now_ = 0;
+  std::pmr::deque<std::pair<uint64_t, QueuedTask>> held_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> MakeVtimePolicy(std::pmr::memory_resource* memory,
+                                        uint64_t slice_ns) {
+  return std::make_unique<VtimePolicy>(memory, slice_ns);
+}
+
+std::unique_ptr<Policy> MakeDelayPolicy(std::unique_ptr<Policy> inner,
+                                        std::pmr::memory_resource* memory,
+                                        uint64_t delay_ns) {
+  return std::make_unique<DelayPolicy>(std::move(inner), memory, delay_ns);
+}
+
+}  // namespace atlas::user
