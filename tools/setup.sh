@@ -92,6 +92,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev             # tests, benchmarks
   stress-ng rt-tests iproute2 procps util-linux jq       # VM workloads, guest tools
   systemd                                                 # tests/vm/test_install.sh (systemd-analyze)
+  python3 gnuplot-nox bc                                  # tools/bench report and chart
 )
 BACKPORTS=(qemu-system-x86 bpftool)                       # bookworm-backports
 missing() {

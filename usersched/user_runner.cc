@@ -68,47 +68,23 @@ void Deliver(void* ctx, const atlas_queued_task& task) {
   static_cast<Policy*>(ctx)->Enqueue(task);
 }
 
-}  // namespace
-
-int RunUser(const UserRunOptions& options) {
-  if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
-    return Fail(s);
-  }
-  struct sigaction sa = {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-
-  // Everything that allocates a lot (hwloc) before memory is locked.
-  absl::StatusOr<Layout> layout = options.make_layout();
-  if (!layout.ok()) return Fail(layout.status());
-  const int nr_cpu_ids = layout->topology.nr_cpu_ids;
+// One attach of the BPF side, until it exits or we are told to stop.
+// Sets *restart when the kernel asks for a restart (e.g. CPU hotplug).
+int RunAttached(const UserRunOptions& options, const Layout& layout,
+                Policy* policy, std::pmr::memory_resource* memory,
+                uint64_t restarts, bool* restart) {
+  const int nr_cpu_ids = layout.topology.nr_cpu_ids;
   std::vector<std::vector<int>> siblings(nr_cpu_ids);
-  for (const Domain& d : layout->domains) {
+  for (const Domain& d : layout.domains) {
     for (int cpu : d.cpus) siblings[cpu] = d.cpus;
   }
-
-  if (absl::Status s = LockProcessMemory(); !s.ok()) return Fail(s);
-  absl::StatusOr<std::unique_ptr<LockedArena>> arena =
-      LockedArena::Create(options.arena_bytes);
-  if (!arena.ok()) return Fail(arena.status());
-  std::pmr::memory_resource* memory = (*arena)->resource();
-  std::unique_ptr<Policy> policy =
-      options.policy == "fifo" ? MakeFifoPolicy(memory)
-                               : MakeVtimePolicy(memory, options.slice_ns);
-  if (options.debug_dispatch_delay_ns > 0) {
-    policy = MakeDelayPolicy(std::move(policy), memory,
-                             options.debug_dispatch_delay_ns);
-  }
-
   UserBpfConfig config;
   config.nr_cpu_ids = nr_cpu_ids;
   config.usersched_tgid = getpid();
   config.slice_ns = options.slice_ns;
   config.timeout_ms = options.watchdog_timeout_ms;
   absl::StatusOr<std::unique_ptr<UserBpf>> loaded =
-      UserBpf::Load(config, Deliver, policy.get());
+      UserBpf::Load(config, Deliver, policy);
   if (!loaded.ok()) return Fail(loaded.status());
   UserBpf& bpf = **loaded;
 
@@ -119,7 +95,8 @@ int RunUser(const UserRunOptions& options) {
   base.mode = "user";
   base.load_balance = false;
   base.slice_ns = options.slice_ns;
-  for (const Domain& d : layout->domains) {
+  base.restarts = restarts;
+  for (const Domain& d : layout.domains) {
     DomainSample ds;
     ds.node = d.node;
     ds.cpus = d.cpus;
@@ -235,10 +212,55 @@ int RunUser(const UserRunOptions& options) {
     std::fprintf(stderr, "scx_atlas: detached, but ops.exit did not run\n");
     return 1;
   }
+  if (sig == 0 && WantsRestart(info)) {
+    std::printf("scx_atlas: restarting: %s\n", DescribeExit(info).c_str());
+    std::fflush(stdout);
+    *restart = true;
+    return 0;
+  }
   const int status = ExitStatus(info);
   std::fprintf(status ? stderr : stdout, "scx_atlas: exited: %s\n",
                DescribeExit(info).c_str());
   return status;
+}
+
+}  // namespace
+
+int RunUser(const UserRunOptions& options) {
+  if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
+    return Fail(s);
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  // Everything that allocates a lot (hwloc) before memory is locked.
+  absl::StatusOr<Layout> layout = options.make_layout();
+  if (!layout.ok()) return Fail(layout.status());
+
+  if (absl::Status s = LockProcessMemory(); !s.ok()) return Fail(s);
+  absl::StatusOr<std::unique_ptr<LockedArena>> arena =
+      LockedArena::Create(options.arena_bytes);
+  if (!arena.ok()) return Fail(arena.status());
+  std::pmr::memory_resource* memory = (*arena)->resource();
+  std::unique_ptr<Policy> policy =
+      options.policy == "fifo" ? MakeFifoPolicy(memory)
+                               : MakeVtimePolicy(memory, options.slice_ns);
+  if (options.debug_dispatch_delay_ns > 0) {
+    policy = MakeDelayPolicy(std::move(policy), memory,
+                             options.debug_dispatch_delay_ns);
+  }
+
+  for (uint64_t restarts = 0;; ++restarts) {
+    bool restart = false;
+    const int status =
+        RunAttached(options, *layout, policy.get(), memory, restarts, &restart);
+    if (!restart) return status;
+    layout = options.make_layout();  // CPUs came or went
+    if (!layout.ok()) return Fail(layout.status());
+  }
 }
 
 }  // namespace atlas::user

@@ -134,7 +134,9 @@ TEST(Vtime, PrefersTheIdlePreviousCpuThenAnIdleCacheSibling) {
   EXPECT_THAT(cpus, ElementsAre(kAnyCpu, kAnyCpu, 2, 3));
   for (const Sent& s : host.sent_) {
     // A pinned task is never sent to a CPU other than its own.
-    if (s.pid == 4) EXPECT_TRUE(s.cpu == 3 || s.cpu == kAnyCpu);
+    if (s.pid == 4) {
+      EXPECT_TRUE(s.cpu == 3 || s.cpu == kAnyCpu);
+    }
   }
 }
 

@@ -10,15 +10,18 @@
 # -v: print every test's output. -k FILE: boot that kernel instead of the
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
 # it is copied where the guest can see it, with atlas_stats (--stats-bin,
-# default: tools/atlas_stats next to it). --counts: write "PASSED FAILED".
+# default: tools/atlas_stats next to it). --timeout SECS: per guest (300).
+# --env VAR=VAL: exported in every guest. --counts: write "PASSED FAILED".
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
-BIN= STATS_BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=()
+BIN= STATS_BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=() TIMEOUT=300 ENVS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN=$2; shift 2 ;;
     --stats-bin) STATS_BIN=$2; shift 2 ;;
+    --timeout) TIMEOUT=$2; shift 2 ;;
+    --env) ENVS+=(-e "$2"); shift 2 ;;
     --counts) COUNTS=$2; shift 2 ;;
     -v|--verbose) VERBOSE=1; shift ;;
     -k|--kernel) KERNEL=$2; shift 2 ;;
@@ -60,7 +63,7 @@ for t in "${TESTS[@]}"; do
     # dies twice, counts as failed.
     for try in 1 2; do
       # shellcheck disable=SC2086
-      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t 300 \
+      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$TIMEOUT" "${ENVS[@]+"${ENVS[@]}"}" \
         -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" "$t" > "$log" 2>&1
       rc=$?
       [ $rc = 125 ] && [ $try = 1 ] || break
