@@ -4,11 +4,12 @@
 # The guest half of tools/bench (run by tools/vm/vm-run): rounds of every
 # scheduler in turn, each running every workload; one line per figure:
 #   RESULT round=R sched=S workload=W value=V
-# Environment: BENCH_STAGE (binaries, src.tar), BENCH_ROUNDS, BENCH_QUICK,
-# BENCH_SCHEDS.
+# Environment: BENCH_STAGE (binaries, src.tar), BENCH_ROUNDS, BENCH_FIRST_ROUND,
+# BENCH_QUICK, BENCH_SCHEDS.
 set -u
 ST=${BENCH_STAGE:?}
 ROUNDS=${BENCH_ROUNDS:-5}
+FIRST=${BENCH_FIRST_ROUND:-1}  # label of this guest's first round
 QUICK=${BENCH_QUICK:-0}
 SCHEDS=${BENCH_SCHEDS:-default atlas atlas-user scx_simple}
 SCX=/sys/kernel/sched_ext
@@ -52,7 +53,7 @@ still_on() {  # the scheduler is still the kernel's (default: nothing loaded)
   if [ "$1" = default ]; then [ "$(cat $SCX/state)" = disabled ]; else [ "$(cat $SCX/state)" = enabled ]; fi
 }
 
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = FIRST; r < FIRST + ROUNDS; r++)); do
   for s in $SCHEDS; do
     start_sched "$s" || { result $r "$s" failed 1; continue; }
     # hackbench: completion time (s).
