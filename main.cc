@@ -38,6 +38,17 @@ ABSL_FLAG(int, greedy_threshold_x_numa, 0,
           "Steal from a domain of another NUMA node when it queues at least "
           "this many tasks, and allow direct-greedy placement across nodes; "
           "0 = never (the default).");
+ABSL_FLAG(bool, wakeup_preempt, false,
+          "A waking task with no idle CPU in its domain preempts the domain's "
+          "CPU running the latest deadline, if that is later than its own and "
+          "that CPU's task runs 4 times longer per run (off: it cost "
+          "hackbench throughput in the TCG guest, see README).");
+ABSL_FLAG(absl::Duration, preempt_min_run, absl::Microseconds(250),
+          "With --wakeup_preempt: a task runs at least this long before a "
+          "waking task may preempt it.");
+ABSL_FLAG(bool, wake_sync, true,
+          "On a wake-sync wake-up, put the wakee on the waker's CPU when the "
+          "waker's domain has an idle CPU (the waker is about to sleep).");
 ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
           "Half-life of the duty-cycle and load running averages.");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(2),
@@ -225,6 +236,13 @@ int main(int argc, char** argv) {
     return Usage(
         "--greedy_threshold and --greedy_threshold_x_numa must be >= 0");
   }
+  const absl::Duration preempt_min_run = absl::GetFlag(FLAGS_preempt_min_run);
+  if (preempt_min_run < absl::ZeroDuration() ||
+      preempt_min_run > absl::Seconds(1)) {
+    return Usage(absl::StrCat(
+        "--preempt_min_run=", absl::FormatDuration(preempt_min_run),
+        ": must be between 0 and 1s"));
+  }
   const absl::Duration half_life = absl::GetFlag(FLAGS_load_half_life);
   if (half_life < absl::Milliseconds(1) || half_life > absl::Seconds(600)) {
     return Usage(
@@ -337,6 +355,10 @@ int main(int argc, char** argv) {
   options.tuner.slice_overutil_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_over));
   options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
+  options.scheduler.wake_sync_direct = absl::GetFlag(FLAGS_wake_sync);
+  options.scheduler.wakeup_preempt = absl::GetFlag(FLAGS_wakeup_preempt);
+  options.scheduler.preempt_min_run_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(preempt_min_run));
   options.scheduler.greedy_threshold = static_cast<uint32_t>(greedy);
   options.scheduler.greedy_threshold_x_numa =
       static_cast<uint32_t>(greedy_x_numa);

@@ -35,12 +35,19 @@
  *    The DSQ is ordered by a deadline = vtime + its expected runtime, scaled
  *    down for tasks that sleep and wake often (latency-sensitive tasks that
  *    run briefly get earlier deadlines). --fifo makes the queues FIFOs.
+ *    Wake-up preemption (--wakeup_preempt): a waking task that finds no
+ *    idle CPU in its domain looks at two of the domain's CPUs (its previous
+ *    one and one at random); the one whose task has the later deadline, if
+ *    later than the waking task's, if that task runs at least 4 times longer
+ *    per run on average and has run --preempt_min_run, is kicked to preempt
+ *    it and takes the head of the domain's queue. Without it a woken task
+ *    waits for a slice to end, which the kernel notices only at a tick.
  *
  * e. select_cpu. A new task allowed everywhere first joins the domain with
  *    the least runnable weight per CPU (fork balancing, across nodes too:
- *    it is placement, not stealing). Then, in order: wake-sync
- *    goes to the waker's CPU when the waker's domain has an idle CPU (the
- *    waker is about to sleep); the previous CPU if its whole SMT core is
+ *    it is placement, not stealing). Then, in order: wake-sync goes to the
+ *    waker's CPU when the waker's domain has an idle CPU (the waker is about
+ *    to sleep; --wake_sync); the previous CPU if its whole SMT core is
  *    idle; a whole idle core in the task's domain; the previous CPU if idle;
  *    any idle CPU in the domain; on hybrid parts, a busy task (duty cycle
  *    above half) in an efficiency domain may take an idle performance core;
@@ -95,6 +102,9 @@ const volatile __u32 greedy_threshold = 1; /* 0 = never steal inside a node */
 const volatile __u32 greedy_threshold_x_numa = 0; /* 0 = never across nodes */
 const volatile bool fifo_sched = false;
 const volatile bool kthreads_local = false;
+const volatile bool wake_sync_direct = true; /* the wake-sync shortcut (e.) */
+const volatile bool wakeup_preempt = false; /* see d. */
+const volatile __u64 preempt_min_run_ns = 250000;
 const volatile __u64 debug_inject_error_after_ns = 0; /* tests: 0 = never */
 const volatile __u32 cpu_domain[ATLAS_MAX_CPUS]; /* ATLAS_NO_DOMAIN: offline */
 const volatile __u32 cpu_core[ATLAS_MAX_CPUS]; /* index of the CPU's core */
@@ -116,6 +126,25 @@ static u64 domain_vtime_now[ATLAS_MAX_DOMAINS];
 static u64 next_uid;
 static u64 greedy_built_gen;
 static u64 load_time_ns;
+
+/*
+ * What each CPU runs, for wake-up preemption: written by the CPU itself in
+ * ops.running/ops.stopping, read unlocked by others (a stale read makes one
+ * preemption decision a little worse, nothing more).
+ */
+struct cpu_run {
+	u64 deadline; /* of the running task, in its domain's vtime */
+	u64 started_at;
+	u64 avg_runtime; /* the running task's average run */
+	u32 dom; /* the running task's domain */
+	u32 preemptible; /* 0: idle, or a task that must not be preempted */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATLAS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct cpu_run);
+} cpu_runs SEC(".maps");
 
 struct task_ctx {
 	u64 uid;
@@ -526,6 +555,93 @@ static __always_inline u32 fork_domain(struct task_ctx *taskc)
 	return best;
 }
 
+/*
+ * A task's deadline in its domain's queue: its vtime plus its expected
+ * runtime (at most a slice, in vtime units), shortened for tasks that sleep
+ * and wake often (latency-sensitive tasks that run briefly come first).
+ */
+static __always_inline u64 task_deadline(struct task_ctx *taskc, u64 vtime, u64 slice)
+{
+	u64 lat, boost;
+
+	lat = (taskc->avg_runtime < slice ? taskc->avg_runtime : slice) * 100 /
+	      (taskc->weight ?: 100);
+	boost = ilog2_u64(1 + (taskc->blocked_freq + taskc->waker_freq) / 64);
+	if (boost > 6)
+		boost = 6;
+	return vtime + (lat >> boost);
+}
+
+static __always_inline struct cpu_run *cpu_run_of(s32 cpu)
+{
+	u32 idx = (u32)cpu;
+
+	return bpf_map_lookup_elem(&cpu_runs, &idx);
+}
+
+/*
+ * Whether a waking task with `deadline` should take `cpu` from its task:
+ * the running task's deadline (what the caller compares), or 0 if not.
+ */
+static __always_inline u64 preemptible_deadline(s32 cpu, u32 dom, u64 deadline, u64 avg_runtime,
+						u64 now)
+{
+	struct cpu_run *run = cpu_run_of(cpu);
+
+	if (!run || !run->preemptible || now - run->started_at < preempt_min_run_ns)
+		return 0;
+	/*
+	 * Only a task that runs in short bursts preempts, and only one that
+	 * runs much longer: tasks alike (hackbench's) take turns at slice
+	 * ends, as they would without preemption, instead of preempting one
+	 * another at every wake-up.
+	 */
+	if (avg_runtime * 4 > run->avg_runtime)
+		return 0;
+	/* A guest from another domain yields to the domain's own tasks. */
+	if (run->dom != dom)
+		return ~0ULL;
+	return vtime_before(deadline, run->deadline) ? run->deadline : 0;
+}
+
+/*
+ * Wake-up preemption: with no idle CPU for a waking task, the CPU of its
+ * domain (its previous one, or one picked at random: two choices) whose
+ * running task has the latest deadline, if that is later than the waking
+ * task's, runs at least 4 times longer on average, and has run at least
+ * --preempt_min_run. -1 if none.
+ */
+static __always_inline s32 preempt_victim(struct task_struct *p, struct task_ctx *taskc,
+					  const struct cpumask *dmask, u32 dom, u64 deadline)
+{
+	s32 prev = scx_bpf_task_cpu(p), other = bpf_cpumask_any_distribute(dmask), victim = -1;
+	u64 now = bpf_ktime_get_ns(), best = 0, d;
+	struct cpu_run *run;
+
+	if (bpf_cpumask_test_cpu(prev, dmask) &&
+	    (d = preemptible_deadline(prev, dom, deadline, taskc->avg_runtime, now))) {
+		victim = prev;
+		best = d;
+	}
+	if (other != prev && bpf_cpumask_test_cpu(other, dmask) &&
+	    (d = preemptible_deadline(other, dom, deadline, taskc->avg_runtime, now)) &&
+	    (victim < 0 || (best != ~0ULL && (d == ~0ULL || vtime_before(best, d)))))
+		victim = other;
+	/* Another waking task should not pick the same victim. */
+	if (victim >= 0 && (run = cpu_run_of(victim)))
+		run->preemptible = 0;
+	return victim;
+}
+
+static __always_inline void queue_on_domain(struct task_struct *p, u32 dom, u64 slice, u64 deadline,
+					    u64 enq_flags)
+{
+	if (fifo_sched)
+		atlas_dsq_insert(p, dom, slice, enq_flags);
+	else
+		atlas_dsq_insert_vtime(p, dom, slice, deadline, enq_flags);
+}
+
 /* ---- scheduling callbacks ---------------------------------------------- */
 
 s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -548,7 +664,7 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		}
 	}
 
-	if (wake_flags & SCX_WAKE_SYNC) {
+	if (wake_sync_direct && (wake_flags & SCX_WAKE_SYNC)) {
 		struct task_struct *current = (void *)bpf_get_current_task_btf();
 		struct bpf_cpumask *wmask;
 
@@ -640,7 +756,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *taskc = lookup_task_ctx(p);
 	const struct cpumask *dmask;
-	u64 slice = tune_slice_ns, vtime, deadline, lat, boost, floor;
+	u64 slice = tune_slice_ns, vtime, deadline, floor;
 	u32 dom;
 	s32 cpu;
 
@@ -681,10 +797,9 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 	}
-	stat_inc(ATLAS_STAT_ENQ_DOMAIN);
-
+	dmask = task_domain_mask(p, taskc);
 	if (fifo_sched) {
-		atlas_dsq_insert(p, dom, slice, enq_flags);
+		deadline = 0;
 	} else {
 		/* A long sleeper brings back at most one slice of credit. */
 		vtime = taskc->vtime;
@@ -692,25 +807,32 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		if (vtime_before(vtime, floor))
 			vtime = floor;
 		taskc->vtime = vtime;
-		/* Expected runtime, shortened for tasks that sleep and wake often. */
-		lat = (taskc->avg_runtime < slice ? taskc->avg_runtime : slice) * 100 /
-		      (taskc->weight ?: 100);
-		boost = ilog2_u64(1 + (taskc->blocked_freq + taskc->waker_freq) / 64);
-		if (boost > 6)
-			boost = 6;
-		deadline = vtime + (lat >> boost);
-		atlas_dsq_insert_vtime(p, dom, slice, deadline, enq_flags);
+		deadline = task_deadline(taskc, vtime, slice);
 	}
 
-	/* Make sure a CPU comes for it: one of its domain, else a greedy one. */
-	dmask = task_domain_mask(p, taskc);
+	/* Make sure a CPU comes for it: an idle one of its domain... */
 	cpu = dmask ? scx_bpf_pick_idle_cpu(dmask, 0) : -1;
 	if (cpu >= 0) {
+		stat_inc(ATLAS_STAT_ENQ_DOMAIN);
+		queue_on_domain(p, dom, slice, deadline, enq_flags);
 		stat_inc(ATLAS_STAT_ENQ_KICK_DOMAIN);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return;
 	}
-	/* A kicked CPU steals only what its thresholds allow it to. */
+	stat_inc(ATLAS_STAT_ENQ_DOMAIN);
+	queue_on_domain(p, dom, slice, deadline, enq_flags);
+	/*
+	 * ... or, for a waking task, a busy one running a later deadline. The
+	 * kicked CPU takes the head of the domain's queue, which may be an
+	 * earlier task than this one: queued tasks are never overtaken.
+	 */
+	if (wakeup_preempt && !fifo_sched && (enq_flags & SCX_ENQ_WAKEUP) && dmask &&
+	    (cpu = preempt_victim(p, taskc, dmask, dom, deadline)) >= 0) {
+		stat_inc(ATLAS_STAT_ENQ_PREEMPT);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		return;
+	}
+	/* ... or an idle one allowed to steal it (a greedy one). */
 	if (!taskc->all_cpus)
 		return;
 	cpu = greedy_threshold ? pick_idle_in(MASK_KICK_GREEDY, node_of_domain(dom)) : -1;
@@ -815,14 +937,26 @@ void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
 void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 {
 	struct task_ctx *taskc = lookup_task_ctx(p);
+	struct cpu_run *run;
 	u32 dom;
 
 	if (!taskc)
 		return;
 	taskc->run_start = bpf_ktime_get_ns();
 	dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
+	/* Placed straight on a CPU by select_cpu, it skipped enqueue's clamp. */
+	if (vtime_before(taskc->vtime, domain_vtime_now[dom] - tune_slice_ns))
+		taskc->vtime = domain_vtime_now[dom] - tune_slice_ns;
 	if (vtime_before(domain_vtime_now[dom], taskc->vtime))
 		domain_vtime_now[dom] = taskc->vtime;
+	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id()))) {
+		run->deadline = task_deadline(taskc, taskc->vtime, tune_slice_ns);
+		run->started_at = taskc->run_start;
+		run->avg_runtime = taskc->avg_runtime;
+		run->dom = dom;
+		/* Per-CPU kthreads run briefly and others wait for them. */
+		run->preemptible = !((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1);
+	}
 }
 
 /* Records the task in its domain's ring of recently active tasks. */
@@ -863,7 +997,10 @@ void BPF_STRUCT_OPS(atlas_stopping, struct task_struct *p, bool runnable)
 	u64 now = bpf_ktime_get_ns(), used;
 	struct atlas_cpu_busy *busy;
 	u32 cpu = bpf_get_smp_processor_id();
+	struct cpu_run *run;
 
+	if ((run = cpu_run_of(cpu)))
+		run->preemptible = 0;
 	if (!taskc)
 		return;
 	used = now - taskc->run_start;

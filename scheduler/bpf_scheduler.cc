@@ -43,6 +43,9 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->greedy_threshold_x_numa = config.greedy_threshold_x_numa;
   ro->fifo_sched = config.fifo;
   ro->kthreads_local = config.kthreads_local;
+  ro->wake_sync_direct = config.wake_sync_direct;
+  ro->wakeup_preempt = config.wakeup_preempt;
+  ro->preempt_min_run_ns = config.preempt_min_run_ns;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;

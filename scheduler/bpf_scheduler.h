@@ -30,6 +30,9 @@ struct SchedulerConfig {
   bool kthreads_local = false;
   uint32_t greedy_threshold = 1;         // 0 = never steal inside a node
   uint32_t greedy_threshold_x_numa = 0;  // 0 = never steal across nodes
+  bool wake_sync_direct = true;  // wake-sync: wakee onto the waker's CPU
+  bool wakeup_preempt = false;   // a waking task may preempt a later deadline
+  uint64_t preempt_min_run_ns = 250'000;  // ... once it has run this long
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
   uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default

@@ -31,8 +31,12 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$ATLAS_PID"/st
 start_atlas "${ARGS[@]}"
 sleep 3
 rss0=$(rss_kb)
-stress-ng --cpu "$N" --fork 4 --exec 2 --affinity 4 --timeout "$SECS" --metrics-brief > /tmp/stress.log 2>&1 &
+stress-ng --cpu "$N" --fork 4 --affinity 4 --timeout "$SECS" --metrics-brief > /tmp/stress.log 2>&1 &
 STRESS=$!
+# stress-ng's exec stressor refuses to run as root.
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+  stress-ng --exec 2 --timeout "$SECS" --metrics-brief > /tmp/exec.log 2>&1 &
+EXEC=$!
 CG=/sys/fs/cgroup
 echo +cpu > $CG/cgroup.subtree_control 2>/dev/null
 mkdir -p $CG/soak_a $CG/soak_b
@@ -73,12 +77,14 @@ while [ $((SECONDS - t0)) -lt "$SECS" ]; do
   sleep 1
 done
 wait $STRESS || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
+wait $EXEC || fail "stress-ng --exec failed: $(tail -3 /tmp/exec.log)"
 wait $AFF; wait $CGMOVER
 kill "${MOVERS[@]}" 2>/dev/null; wait "${MOVERS[@]}" 2>/dev/null
 rss1=$(rss_kb)
 cat /tmp/aff.log /tmp/cg.log
 echo "SOAK mode=$MODE secs=$SECS hackbench_rounds=$hb state_checks=$checks ejections=0 rss_start_kb=$rss0 rss_end_kb=$rss1"
-grep -E ' (cpu|fork|exec|affinity) ' /tmp/stress.log | sed 's/  */ /g'
+grep -hE ' (cpu|fork|exec|affinity) ' /tmp/stress.log /tmp/exec.log | sed 's/  */ /g'
+grep -q ' exec ' /tmp/exec.log || fail "no exec stressor figures: $(tail -3 /tmp/exec.log)"
 [ "$rss1" -le $((rss0 + rss0 / 5 + 4096)) ] || fail "RSS grew from $rss0 kB to $rss1 kB"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" = 0 ] || fail "unexpected restarts during the soak"
 

@@ -8,6 +8,7 @@ one_line_error 1 'must run as root' setpriv --reuid=65534 --regid=65534 --clear-
 one_line_error 2 'slice_underutil' "$ATLAS_BIN" --slice_underutil=0
 one_line_error 2 'must be between 0 and 100' "$ATLAS_BIN" --node_imbalance_pct=150
 one_line_error 2 'at least 10ms' "$ATLAS_BIN" --interval=0s
+one_line_error 2 'preempt_min_run' "$ATLAS_BIN" --preempt_min_run=2s
 one_line_error 1 'Illegal value' "$ATLAS_BIN" --interval=banana
 one_line_error 2 'overlap' "$ATLAS_BIN" --cpumasks=0-1,1
 one_line_error 2 'in no domain' "$ATLAS_BIN" --cpumasks=0
