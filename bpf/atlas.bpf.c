@@ -555,6 +555,16 @@ static __always_inline u32 fork_domain(struct task_ctx *taskc)
 	return best;
 }
 
+/* A long sleeper brings back at most one slice of credit. */
+static __always_inline u64 clamp_vtime(struct task_ctx *taskc, u32 dom, u64 slice)
+{
+	u64 floor = domain_vtime_now[dom & (ATLAS_MAX_DOMAINS - 1)] - slice;
+
+	if (vtime_before(taskc->vtime, floor))
+		taskc->vtime = floor;
+	return taskc->vtime;
+}
+
 /*
  * A task's deadline in its domain's queue: its vtime plus its expected
  * runtime (at most a slice, in vtime units), shortened for tasks that sleep
@@ -579,9 +589,13 @@ static __always_inline struct cpu_run *cpu_run_of(s32 cpu)
 	return bpf_map_lookup_elem(&cpu_runs, &idx);
 }
 
+/* The rank of a CPU running another domain's task: the first to preempt. */
+#define GUEST_RANK (~0ULL)
+
 /*
  * Whether a waking task with `deadline` should take `cpu` from its task:
- * the running task's deadline (what the caller compares), or 0 if not.
+ * the running task's deadline (its rank: later is a better victim),
+ * GUEST_RANK, or 0 if not.
  */
 static __always_inline u64 preemptible_deadline(s32 cpu, u32 dom, u64 deadline, u64 avg_runtime,
 						u64 now)
@@ -600,7 +614,7 @@ static __always_inline u64 preemptible_deadline(s32 cpu, u32 dom, u64 deadline, 
 		return 0;
 	/* A guest from another domain yields to the domain's own tasks. */
 	if (run->dom != dom)
-		return ~0ULL;
+		return GUEST_RANK;
 	return vtime_before(deadline, run->deadline) ? run->deadline : 0;
 }
 
@@ -625,7 +639,7 @@ static __always_inline s32 preempt_victim(struct task_struct *p, struct task_ctx
 	}
 	if (other != prev && bpf_cpumask_test_cpu(other, dmask) &&
 	    (d = preemptible_deadline(other, dom, deadline, taskc->avg_runtime, now)) &&
-	    (victim < 0 || (best != ~0ULL && (d == ~0ULL || vtime_before(best, d)))))
+	    (victim < 0 || (best != GUEST_RANK && (d == GUEST_RANK || vtime_before(best, d)))))
 		victim = other;
 	/* Another waking task should not pick the same victim. */
 	if (victim >= 0 && (run = cpu_run_of(victim)))
@@ -756,7 +770,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *taskc = lookup_task_ctx(p);
 	const struct cpumask *dmask;
-	u64 slice = tune_slice_ns, vtime, deadline, floor;
+	u64 slice = tune_slice_ns, deadline;
 	u32 dom;
 	s32 cpu;
 
@@ -798,29 +812,17 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		}
 	}
 	dmask = task_domain_mask(p, taskc);
-	if (fifo_sched) {
-		deadline = 0;
-	} else {
-		/* A long sleeper brings back at most one slice of credit. */
-		vtime = taskc->vtime;
-		floor = domain_vtime_now[dom] - slice;
-		if (vtime_before(vtime, floor))
-			vtime = floor;
-		taskc->vtime = vtime;
-		deadline = task_deadline(taskc, vtime, slice);
-	}
+	deadline = fifo_sched ? 0 : task_deadline(taskc, clamp_vtime(taskc, dom, slice), slice);
+	stat_inc(ATLAS_STAT_ENQ_DOMAIN);
+	queue_on_domain(p, dom, slice, deadline, enq_flags);
 
 	/* Make sure a CPU comes for it: an idle one of its domain... */
 	cpu = dmask ? scx_bpf_pick_idle_cpu(dmask, 0) : -1;
 	if (cpu >= 0) {
-		stat_inc(ATLAS_STAT_ENQ_DOMAIN);
-		queue_on_domain(p, dom, slice, deadline, enq_flags);
 		stat_inc(ATLAS_STAT_ENQ_KICK_DOMAIN);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return;
 	}
-	stat_inc(ATLAS_STAT_ENQ_DOMAIN);
-	queue_on_domain(p, dom, slice, deadline, enq_flags);
 	/*
 	 * ... or, for a waking task, a busy one running a later deadline. The
 	 * kicked CPU takes the head of the domain's queue, which may be an
@@ -945,8 +947,7 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 	taskc->run_start = bpf_ktime_get_ns();
 	dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
 	/* Placed straight on a CPU by select_cpu, it skipped enqueue's clamp. */
-	if (vtime_before(taskc->vtime, domain_vtime_now[dom] - tune_slice_ns))
-		taskc->vtime = domain_vtime_now[dom] - tune_slice_ns;
+	clamp_vtime(taskc, dom, tune_slice_ns);
 	if (vtime_before(domain_vtime_now[dom], taskc->vtime))
 		domain_vtime_now[dom] = taskc->vtime;
 	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id()))) {
@@ -999,7 +1000,7 @@ void BPF_STRUCT_OPS(atlas_stopping, struct task_struct *p, bool runnable)
 	u32 cpu = bpf_get_smp_processor_id();
 	struct cpu_run *run;
 
-	if ((run = cpu_run_of(cpu)))
+	if (wakeup_preempt && (run = cpu_run_of(cpu)))
 		run->preemptible = 0;
 	if (!taskc)
 		return;
