@@ -46,7 +46,7 @@ trap 'rm -rf "$STAGE"' EXIT
 install -m 755 "$BIN" "$STAGE/scx_atlas"
 [ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 failures=() hung=() died=()
 for t in "${TESTS[@]}"; do
   name=$(basename "$t" .sh)
   vm_args=$(sed -n 's/^# vm: //p' "$t" | head -1)
@@ -77,11 +77,18 @@ for t in "${TESTS[@]}"; do
     passed=$((passed + 1)); printf 'PASS %-28s %6ss  %s\n' "$name" "$secs" "$(grep '^PASS:' "$log" | tail -1 | cut -c7-)"
     [ $VERBOSE = 1 ] && sed 's/^/    | /' "$log"
   else
-    failed=$((failed + 1)); failures+=("$name")
-    printf 'FAIL %-28s %6ss  (exit %s)\n' "$name" "$secs" "$rc"
+    # 124: the guest did not finish in time (a hang, diagnosed by vm-run);
+    # 125: the guest died twice; anything else: the test failed.
+    failed=$((failed + 1))
+    case $rc in
+      124) hung+=("$name"); kind=HANG ;;
+      125) died+=("$name"); kind=DIED ;;
+      *) failures+=("$name"); kind=FAIL ;;
+    esac
+    printf '%s %-28s %6ss  (exit %s)\n' "$kind" "$name" "$secs" "$rc"
     sed 's/^/    | /' "$log"
   fi
 done
-echo "vm tests: $passed passed, $failed failed${failures[*]:+ (${failures[*]})}"
+echo "vm tests: $passed passed, $failed failed: ${#failures[@]} test failures${failures[*]:+ (${failures[*]})}, ${#hung[@]} hung guests${hung[*]:+ (${hung[*]})}, ${#died[@]} dead guests${died[*]:+ (${died[*]})}"
 [ -n "$COUNTS" ] && echo "$passed $failed" > "$COUNTS"
 [ $failed = 0 ]

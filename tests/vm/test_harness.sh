@@ -2,8 +2,9 @@
 # host: true
 # The harness itself (tools/vm/vm-run), run on the host: exit status passes
 # through, output streams back, the guest topology follows --smp/--numa, a
-# WARNING in the guest kernel log fails a command that otherwise passed, and
-# a qemu that dies before the command starts is booted again.
+# WARNING in the guest kernel log fails a command that otherwise passed, a
+# qemu that dies before the command starts is booted again, and a guest that
+# hangs is diagnosed.
 set -u
 VM=tools/vm/vm-run
 fail() { echo "FAIL: $*"; exit 1; }
@@ -38,4 +39,18 @@ rc=$?
 echo "qemu dying at the first boot -> exit $rc, output '$out', $(grep -c 'booting again' "$fake/err") retry"
 [ $rc = 0 ] && [[ "$out" == ran* ]] || fail "no retry after a qemu abort before the command: $(cat "$fake/err")"
 [ "$(cat "$fake/count")" = 2 ] || fail "qemu ran $(cat "$fake/count") times, want 2"
-echo "PASS: exit status, output, topology, kernel-log checks and boot retry work"
+# A guest that does not finish in time is a hang (exit 124), reported with
+# what the host sees (qemu's vCPUs and where they are) and what the guest's
+# diagnostic agent said (task states, the tails of the logs in /tmp, sysrq
+# dumps).
+out=$($VM -s 1:1:1 -t 60 'echo "last words of the test" > /tmp/hang.log; sleep 1000' 2>&1)
+rc=$?
+echo "a command that never ends, -t 60 -> exit $rc; report:"
+echo "$out" | grep -E 'timed out|vm status|RIP=|diag: ====|diag:   last words|sysrq' | head -12 | sed 's/^/    /'
+[ $rc = 124 ] || fail "a hang gave exit $rc, want 124"
+grep -q 'timed out after 60s (a hang' <<< "$out" || fail "no hang report"
+grep -qE 'CPU#0 RIP=[0-9a-f]+ [a-z_]+' <<< "$out" || fail "no vCPU instruction pointer with its kernel function: $(grep RIP= <<< "$out")"
+grep -q 'diag: ==== the command is still running' <<< "$out" || fail "the guest's diagnostic agent did not report"
+grep -q 'diag:   last words of the test' <<< "$out" || fail "the agent did not show the tail of /tmp/hang.log"
+grep -qE 'diag:   [0-9]+/task/[0-9]+ sleep S' <<< "$out" || fail "the agent did not list the sleeping command"
+echo "PASS: exit status, output, topology, kernel-log checks, boot retry and hang diagnostics work"

@@ -16,7 +16,10 @@ start_atlas --stats_interval=1s --load_half_life=500ms --no_load_balance ${LOAD_
 sleep 3   # the background load (the shell, kworkers, scx_atlas itself)
 base=$(grep '^scx_atlas: loads' "$ATLAS_LOG" | tail -1)
 hog 0; HOGS=("$HOG_PID"); hog 1; HOGS+=("$HOG_PID")
-taskset -c 2 stress-ng --cpu 1 --cpu-load 50 --timeout 5 > /dev/null 2>&1 &
+# 10 ms busy, 10 ms idle. stress-ng's default busy slices are random, 0 to
+# 500 ms, as long as the half-life: a single reading of the average then
+# lands anywhere between about 0.1 and 0.9 (a CI run read +0.13).
+taskset -c 2 stress-ng --cpu 1 --cpu-load 50 --cpu-load-slice 10 --timeout 5 > /dev/null 2>&1 &
 HALF=$!
 sleep 4.5
 line=$(grep '^scx_atlas: loads' "$ATLAS_LOG" | tail -1)
