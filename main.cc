@@ -38,17 +38,44 @@ ABSL_FLAG(int, greedy_threshold_x_numa, 0,
           "Steal from a domain of another NUMA node when it queues at least "
           "this many tasks, and allow direct-greedy placement across nodes; "
           "0 = never (the default).");
-ABSL_FLAG(bool, wakeup_preempt, false,
-          "A waking task with no idle CPU in its domain preempts the domain's "
-          "CPU running the latest deadline, if that is later than its own and "
-          "that CPU's task runs 4 times longer per run (off: it cost "
-          "hackbench throughput in the TCG guest, see README).");
+ABSL_FLAG(bool, wakeup_preempt, true,
+          "A waking task with no idle CPU in its domain takes a CPU from a "
+          "hog (a task that keeps using up its slice) running a later "
+          "deadline; tasks that block on their own are never preempted.");
 ABSL_FLAG(absl::Duration, preempt_min_run, absl::Microseconds(250),
           "With --wakeup_preempt: a task runs at least this long before a "
           "waking task may preempt it.");
 ABSL_FLAG(bool, wake_sync, true,
-          "On a wake-sync wake-up, put the wakee on the waker's CPU when the "
-          "waker's domain has an idle CPU (the waker is about to sleep).");
+          "On a wake-sync wake-up, the waker's CPU may take the wakee (the "
+          "waker is about to sleep), within the wakee's domain.");
+ABSL_FLAG(std::string, slice_policy, "depth",
+          "depth: --slice_max shared out by the domain's queue depth, at least "
+          "--slice_min. util: the tuner's machine-wide slice "
+          "(--slice_underutil while some CPU idles, else --slice_overutil).");
+ABSL_FLAG(absl::Duration, slice_max, absl::Milliseconds(20),
+          "The slice of a task with nobody waiting in its domain.");
+ABSL_FLAG(absl::Duration, slice_min, absl::Milliseconds(1),
+          "The shortest slice, however deep the queue.");
+ABSL_FLAG(absl::Duration, lag_budget, absl::Seconds(1),
+          "No task is ahead of its domain's clock by more than this divided "
+          "by the tasks queued: a task of any weight waits about this long "
+          "plus one round of the queue at most. 0 = pure weighted vtime "
+          "(a nice-19 task behind many hogs can wait until the watchdog).");
+ABSL_FLAG(std::string, fork_balance, "tasks",
+          "Where a new task goes: tasks (the domain with the fewest tasks per "
+          "CPU), load (the least runnable weight per CPU at that instant) or "
+          "off (its parent's domain).");
+ABSL_FLAG(bool, evict_guests, false,
+          "At the end of its slice, send a task running outside its domain "
+          "back to its domain's queue even when nothing else wants its CPU "
+          "(the behaviour before 2026-12; for comparisons).");
+ABSL_FLAG(bool, kernel_idle_pick, true,
+          "Find idle CPUs with the kernel's picker restricted to the domain "
+          "(scx_bpf_select_cpu_and, Linux 6.16+); false, or an older kernel: "
+          "the same order in BPF.");
+ABSL_FLAG(bool, debug_no_load_tracking, false,
+          "Testing: do not track domain loads (the planner then sees none); "
+          "measures what load tracking costs the fast path.");
 ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
           "Half-life of the duty-cycle and load running averages.");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(2),
@@ -70,9 +97,10 @@ ABSL_FLAG(double, direct_greedy_under, 90,
 ABSL_FLAG(double, kick_greedy_under, 100,
           "Domains under this utilization (percent) may be kicked to steal.");
 ABSL_FLAG(absl::Duration, slice_underutil, absl::Milliseconds(20),
-          "Slice while the machine has idle time.");
+          "With --slice_policy=util: the slice while the machine has idle "
+          "time.");
 ABSL_FLAG(absl::Duration, slice_overutil, absl::Milliseconds(1),
-          "Slice once every CPU is busy.");
+          "With --slice_policy=util: the slice once every CPU is busy.");
 ABSL_FLAG(std::string, debug_migrate, "",
           "Testing: PID:DOMAIN[,PID:DOMAIN...], ask BPF to migrate those "
           "tasks when SIGUSR1 arrives, then print their domains with every "
@@ -243,6 +271,30 @@ int main(int argc, char** argv) {
         "--preempt_min_run=", absl::FormatDuration(preempt_min_run),
         ": must be between 0 and 1s"));
   }
+  const std::string slice_policy = absl::GetFlag(FLAGS_slice_policy);
+  if (slice_policy != "depth" && slice_policy != "util") {
+    return Usage(
+        absl::StrCat("--slice_policy=", slice_policy, ": want depth or util"));
+  }
+  const absl::Duration slice_max = absl::GetFlag(FLAGS_slice_max);
+  const absl::Duration slice_min = absl::GetFlag(FLAGS_slice_min);
+  if (slice_min < absl::Microseconds(100) || slice_max > absl::Seconds(1) ||
+      slice_min > slice_max) {
+    return Usage(absl::StrCat("--slice_min=", absl::FormatDuration(slice_min),
+                              " --slice_max=", absl::FormatDuration(slice_max),
+                              ": want 100us <= slice_min <= slice_max <= 1s"));
+  }
+  const absl::Duration lag_budget = absl::GetFlag(FLAGS_lag_budget);
+  if (lag_budget < absl::ZeroDuration() || lag_budget > absl::Seconds(10)) {
+    return Usage(absl::StrCat("--lag_budget=", absl::FormatDuration(lag_budget),
+                              ": must be between 0 and 10s"));
+  }
+  const std::string fork_balance = absl::GetFlag(FLAGS_fork_balance);
+  if (fork_balance != "tasks" && fork_balance != "load" &&
+      fork_balance != "off") {
+    return Usage(absl::StrCat("--fork_balance=", fork_balance,
+                              ": want tasks, load or off"));
+  }
   const absl::Duration half_life = absl::GetFlag(FLAGS_load_half_life);
   if (half_life < absl::Milliseconds(1) || half_life > absl::Seconds(600)) {
     return Usage(
@@ -323,6 +375,8 @@ int main(int argc, char** argv) {
     atlas::user::UserRunOptions user;
     user.policy = user_policy;
     user.slice_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(user_slice));
+    user.lag_budget_ns =
+        static_cast<uint64_t>(absl::ToInt64Nanoseconds(lag_budget));
     user.watchdog_timeout_ms =
         watchdog == absl::ZeroDuration()
             ? 5000
@@ -355,8 +409,22 @@ int main(int argc, char** argv) {
   options.tuner.slice_overutil_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_over));
   options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
-  options.scheduler.wake_sync_direct = absl::GetFlag(FLAGS_wake_sync);
+  options.scheduler.wake_sync = absl::GetFlag(FLAGS_wake_sync);
   options.scheduler.wakeup_preempt = absl::GetFlag(FLAGS_wakeup_preempt);
+  options.scheduler.slice_by_depth = slice_policy == "depth";
+  options.scheduler.slice_max_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_max));
+  options.scheduler.slice_min_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_min));
+  options.scheduler.lag_budget_ns =
+      static_cast<uint64_t>(absl::ToInt64Nanoseconds(lag_budget));
+  options.scheduler.fork_balance = fork_balance == "tasks"  ? ATLAS_FORK_TASKS
+                                   : fork_balance == "load" ? ATLAS_FORK_LOAD
+                                                            : ATLAS_FORK_OFF;
+  options.scheduler.evict_guests = absl::GetFlag(FLAGS_evict_guests);
+  options.scheduler.kernel_idle_pick = absl::GetFlag(FLAGS_kernel_idle_pick);
+  options.scheduler.load_tracking =
+      !absl::GetFlag(FLAGS_debug_no_load_tracking);
   options.scheduler.preempt_min_run_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(preempt_min_run));
   options.scheduler.greedy_threshold = static_cast<uint32_t>(greedy);
@@ -365,7 +433,13 @@ int main(int argc, char** argv) {
   options.scheduler.load_half_life_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(half_life));
   options.debug_migrations = std::move(migrations);
-  options.scheduler.slice_ns = options.tuner.slice_underutil_ns;
+  if (slice_policy == "depth") {
+    // The tuner leaves the slice alone (0 = leave as is).
+    options.scheduler.slice_ns = options.scheduler.slice_max_ns;
+    options.tuner.slice_underutil_ns = options.tuner.slice_overutil_ns = 0;
+  } else {
+    options.scheduler.slice_ns = options.tuner.slice_underutil_ns;
+  }
   options.scheduler.fifo = absl::GetFlag(FLAGS_fifo);
   options.scheduler.debug_inject_error_after_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(inject));

@@ -40,6 +40,7 @@ const volatile __u64 heartbeat_ns = 10000000ULL;
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
 __u64 nr_running; /* tasks running on a CPU now */
+__u64 nr_shared_queued; /* tasks in SHARED_DSQ, as of the last dispatch */
 
 struct utask_ctx {
 	u64 enq_cnt;
@@ -196,6 +197,7 @@ void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	bpf_user_ringbuf_drain(&dispatched, handle_dispatched, &dctx, 0);
 	atlas_dsq_move_to_local(SHARED_DSQ);
+	nr_shared_queued = scx_bpf_dsq_nr_queued(SHARED_DSQ);
 }
 
 void BPF_STRUCT_OPS(atlasu_running, struct task_struct *p)

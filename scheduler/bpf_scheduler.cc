@@ -43,14 +43,23 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->greedy_threshold_x_numa = config.greedy_threshold_x_numa;
   ro->fifo_sched = config.fifo;
   ro->kthreads_local = config.kthreads_local;
-  ro->wake_sync_direct = config.wake_sync_direct;
+  ro->wake_sync = config.wake_sync;
   ro->wakeup_preempt = config.wakeup_preempt;
   ro->preempt_min_run_ns = config.preempt_min_run_ns;
+  ro->slice_by_depth = config.slice_by_depth;
+  ro->slice_max_ns = config.slice_max_ns;
+  ro->slice_min_ns = config.slice_min_ns;
+  ro->lag_budget_ns = config.lag_budget_ns;
+  ro->fork_balance = config.fork_balance;
+  ro->evict_guests = config.evict_guests;
+  ro->kernel_idle_pick = config.kernel_idle_pick;
+  ro->load_tracking = config.load_tracking;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;
+    ro->domain_nr_cpus[domain.id] = static_cast<uint32_t>(domain.cpus.size());
     ro->domain_kind[domain.id] =
         domain.kind == CpuKind::kPerformance  ? ATLAS_KIND_PERFORMANCE
         : domain.kind == CpuKind::kEfficiency ? ATLAS_KIND_EFFICIENCY

@@ -28,11 +28,19 @@ struct SchedulerConfig {
   uint64_t slice_ns = 20'000'000;  // initial slice; the tuner may change it
   bool fifo = false;
   bool kthreads_local = false;
-  uint32_t greedy_threshold = 1;         // 0 = never steal inside a node
-  uint32_t greedy_threshold_x_numa = 0;  // 0 = never steal across nodes
-  bool wake_sync_direct = true;  // wake-sync: wakee onto the waker's CPU
-  bool wakeup_preempt = false;   // a waking task may preempt a later deadline
+  uint32_t greedy_threshold = 1;          // 0 = never steal inside a node
+  uint32_t greedy_threshold_x_numa = 0;   // 0 = never steal across nodes
+  bool wake_sync = true;                  // honour wake-sync (the waker's CPU)
+  bool wakeup_preempt = true;             // a waking task may preempt a hog
   uint64_t preempt_min_run_ns = 250'000;  // ... once it has run this long
+  bool slice_by_depth = true;  // false: the tuner's machine-wide slice
+  uint64_t slice_max_ns = 20'000'000;
+  uint64_t slice_min_ns = 1'000'000;
+  uint64_t lag_budget_ns = 1'000'000'000;  // 0 = no lead cap
+  uint32_t fork_balance = ATLAS_FORK_TASKS;
+  bool evict_guests = false;     // slice end: send guests back home
+  bool kernel_idle_pick = true;  // scx_bpf_select_cpu_and where it exists
+  bool load_tracking = true;     // false: experiments only
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
   uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default

@@ -230,9 +230,10 @@ int RunBalanced(const RunOptions& options) {
     }
     std::printf("scx_atlas: BPF topology verified: %s\n", topo->c_str());
     std::printf(
-        "scx_atlas: enabled: %zu CPUs in %zu domains, slice %llu us%s\n",
+        "scx_atlas: enabled: %zu CPUs in %zu domains, slice %llu us%s%s\n",
         layout->topology.cpus.size(), layout->domains.size(),
         static_cast<unsigned long long>(options.scheduler.slice_ns / 1000),
+        options.scheduler.slice_by_depth ? " (shared out by queue depth)" : "",
         options.scheduler.fifo ? ", fifo" : "");
     std::fflush(stdout);
 

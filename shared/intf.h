@@ -119,6 +119,13 @@ enum atlas_kind {
 	ATLAS_KIND_EFFICIENCY = 2,
 };
 
+/* How a new task's domain is chosen (rodata fork_balance). */
+enum atlas_fork_balance {
+	ATLAS_FORK_OFF = 0, /* the parent's domain */
+	ATLAS_FORK_LOAD = 1, /* the least runnable weight per CPU, at that instant */
+	ATLAS_FORK_TASKS = 2, /* the fewest tasks per CPU */
+};
+
 /* Size of the migrations hash map: requests outstanding at once. */
 #define ATLAS_MAX_MIGRATIONS 16384
 

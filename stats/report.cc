@@ -48,7 +48,8 @@ constexpr Field kTopFields[] = {
     {"last_pass_us", "F64", "microseconds the last balance pass took"},
     {"last_pass_requested", "U64", "migrations the last pass requested"},
     {"slice_us", "F64",
-     "current time slice in microseconds (set by the tuner)"},
+     "time slice in microseconds: the tuner's (--slice_policy=util), or "
+     "the largest, shared out by queue depth (--slice_policy=depth)"},
     {"cpu_busy_pct", "F64", "average CPU utilization over the period"},
     {"total_load", "F64",
      "machine load: sum over tasks of duty cycle x weight / 100 (1.0 = one "

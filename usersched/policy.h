@@ -53,6 +53,8 @@ class Host {
   // The CPUs sharing `cpu`'s last-level cache (its domain), `cpu` included.
   virtual const std::vector<int>& CacheSiblings(int cpu) const = 0;
   virtual uint64_t NowNs() const = 0;  // CLOCK_MONOTONIC
+  // Tasks waiting in the kernel's shared queue (a recent snapshot).
+  virtual uint64_t QueuedInKernel() const = 0;
   virtual std::pmr::memory_resource* memory() const = 0;
 };
 
@@ -73,11 +75,15 @@ class Policy {
 // CPU time x 100 / weight; it is dispatched by deadline = vruntime + its
 // last burst (capped at one slice) x 100 / weight, so short sleepers
 // (interactive tasks) go first. A woken task's vruntime is clamped to at
-// most one slice behind the clock. CPU: the task's previous CPU if idle,
-// else an idle CPU sharing its cache (tasks that may run anywhere), else
-// the shared queue.
+// most one slice behind the clock, and a task is never more than
+// lag_budget_ns / (1 + tasks waiting) ahead of it (at least 1 ms; 0 = no
+// cap), so a task of any weight waits about lag_budget_ns plus one round
+// of the queue at most. CPU: the task's previous CPU if idle, else an idle
+// CPU sharing its cache (tasks that may run anywhere), else the shared
+// queue.
 std::unique_ptr<Policy> MakeVtimePolicy(std::pmr::memory_resource* memory,
-                                        uint64_t slice_ns);
+                                        uint64_t slice_ns,
+                                        uint64_t lag_budget_ns);
 
 // First come, first served (fifo_policy.cc: the example).
 std::unique_ptr<Policy> MakeFifoPolicy(std::pmr::memory_resource* memory);

@@ -138,4 +138,8 @@ uint64_t UserBpf::NrRunning() const {
   return __atomic_load_n(&skel_->bss->nr_running, __ATOMIC_RELAXED);
 }
 
+uint64_t UserBpf::NrSharedQueued() const {
+  return __atomic_load_n(&skel_->bss->nr_shared_queued, __ATOMIC_RELAXED);
+}
+
 }  // namespace atlas::user

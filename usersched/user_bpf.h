@@ -5,7 +5,8 @@
 // the per-CPU state, counters and the exit record.
 //
 // Thread safety: Consume/Poll/Dispatch from the scheduling thread only;
-// Exited, ExitInfo, ReadStats, ReadCpuBusy, CpuIdle and NrRunning from any.
+// Exited, ExitInfo, ReadStats, ReadCpuBusy, CpuIdle, NrRunning and
+// NrSharedQueued from any.
 #ifndef SCX_ATLAS_USERSCHED_USER_BPF_H_
 #define SCX_ATLAS_USERSCHED_USER_BPF_H_
 
@@ -57,6 +58,8 @@ class UserBpf {
   std::vector<uint64_t> ReadCpuBusy() const;
   bool CpuIdle(int cpu) const;
   uint64_t NrRunning() const;
+  // Tasks waiting in the shared queue, as of the last ops.dispatch.
+  uint64_t NrSharedQueued() const;
 
  private:
   UserBpf(struct ::atlas_user_bpf* skel, int nr_cpu_ids)

@@ -55,6 +55,7 @@ class BpfHost : public Host {
                                                                 : kNone;
   }
   uint64_t NowNs() const override { return MonotonicNs(); }
+  uint64_t QueuedInKernel() const override { return bpf_->NrSharedQueued(); }
   std::pmr::memory_resource* memory() const override { return memory_; }
 
  private:
@@ -246,8 +247,9 @@ int RunUser(const UserRunOptions& options) {
   if (!arena.ok()) return Fail(arena.status());
   std::pmr::memory_resource* memory = (*arena)->resource();
   std::unique_ptr<Policy> policy =
-      options.policy == "fifo" ? MakeFifoPolicy(memory)
-                               : MakeVtimePolicy(memory, options.slice_ns);
+      options.policy == "fifo"
+          ? MakeFifoPolicy(memory)
+          : MakeVtimePolicy(memory, options.slice_ns, options.lag_budget_ns);
   if (options.debug_dispatch_delay_ns > 0) {
     policy = MakeDelayPolicy(std::move(policy), memory,
                              options.debug_dispatch_delay_ns);

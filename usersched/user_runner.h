@@ -25,6 +25,7 @@ namespace atlas::user {
 struct UserRunOptions {
   std::string policy = "vtime";  // or "fifo"
   uint64_t slice_ns = 5'000'000;
+  uint64_t lag_budget_ns = 1'000'000'000;  // the vtime policy's lead cap
   uint32_t watchdog_timeout_ms = 5000;
   uint64_t debug_dispatch_delay_ns = 0;  // testing: hold tasks this long
   size_t arena_bytes = size_t{64} << 20;

@@ -14,8 +14,13 @@ namespace {
 
 class VtimePolicy : public Policy {
  public:
-  VtimePolicy(std::pmr::memory_resource* memory, uint64_t slice_ns)
-      : slice_ns_(slice_ns), tasks_(memory), heap_(memory), claimed_(memory) {
+  VtimePolicy(std::pmr::memory_resource* memory, uint64_t slice_ns,
+              uint64_t lag_budget_ns)
+      : slice_ns_(slice_ns),
+        lag_budget_ns_(lag_budget_ns),
+        tasks_(memory),
+        heap_(memory),
+        claimed_(memory) {
     tasks_.reserve(4096);
     heap_.reserve(4096);
   }
@@ -37,6 +42,15 @@ class VtimePolicy : public Policy {
     st.seen_ns = last_now_;
     Item item;
     item.deadline = st.vruntime + std::min(burst, slice_ns_) * 100 / weight;
+    if (lag_budget_ns_ != 0) {
+      // Never further ahead than the lag budget shared by those waiting.
+      const uint64_t waiting = waiting_hint_ + heap_.size();
+      const uint64_t limit =
+          clock_ +
+          std::max<uint64_t>(kMinLeadNs, lag_budget_ns_ / (1 + waiting));
+      st.vruntime = std::min(st.vruntime, limit);
+      item.deadline = std::min(item.deadline, limit);
+    }
     item.vruntime = st.vruntime;
     item.task = task;
     heap_.push_back(item);
@@ -45,6 +59,7 @@ class VtimePolicy : public Policy {
 
   void Schedule(Host& host) override {
     last_now_ = host.NowNs();
+    waiting_hint_ = host.QueuedInKernel();
     claimed_.assign(static_cast<size_t>(host.NrCpus()), 0);
     while (!heap_.empty()) {
       std::pop_heap(heap_.begin(), heap_.end(), Later);
@@ -112,8 +127,12 @@ class VtimePolicy : public Policy {
     }
   }
 
+  static constexpr uint64_t kMinLeadNs = 1'000'000;
+
   uint64_t slice_ns_;
-  uint64_t clock_ = 0;  // vruntime of the latest dispatched task
+  uint64_t lag_budget_ns_;
+  uint64_t waiting_hint_ = 0;  // tasks in the kernel's queue, last Schedule
+  uint64_t clock_ = 0;         // vruntime of the latest dispatched task
   uint64_t last_now_ = 0;
   uint64_t last_sweep_ns_ = 0;
   std::pmr::unordered_map<int32_t, TaskState> tasks_;
@@ -150,8 +169,9 @@ class DelayPolicy : public Policy {
 }  // namespace
 
 std::unique_ptr<Policy> MakeVtimePolicy(std::pmr::memory_resource* memory,
-                                        uint64_t slice_ns) {
-  return std::make_unique<VtimePolicy>(memory, slice_ns);
+                                        uint64_t slice_ns,
+                                        uint64_t lag_budget_ns) {
+  return std::make_unique<VtimePolicy>(memory, slice_ns, lag_budget_ns);
 }
 
 std::unique_ptr<Policy> MakeDelayPolicy(std::unique_ptr<Policy> inner,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory_resource>
 #include <vector>
 
@@ -46,6 +47,7 @@ class FakeHost : public Host {
     return siblings_[cpu];
   }
   uint64_t NowNs() const override { return now_; }
+  uint64_t QueuedInKernel() const override { return queued_; }
   std::pmr::memory_resource* memory() const override { return memory_; }
 
   std::vector<bool> idle_;
@@ -53,8 +55,11 @@ class FakeHost : public Host {
   std::vector<Sent> sent_;
   int capacity_ = -1;  // answers the ring takes; -1 = unlimited
   uint64_t now_ = 1'000'000'000;
+  uint64_t queued_ = 0;
   std::pmr::memory_resource* memory_;
 };
+
+constexpr uint64_t kLagBudgetNs = 1'000'000'000;
 
 QueuedTask Task(int pid, uint64_t exec_ns, uint32_t weight = 100, int cpu = 0,
                 uint32_t nr_allowed = 4, uint64_t enq_cnt = 1) {
@@ -102,7 +107,8 @@ TEST(Fifo, KeepsTasksWhenTheRingIsFull) {
 }
 
 TEST(Vtime, HeavierAndShorterBurstsGoFirst) {
-  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                kLagBudgetNs);
   FakeHost host(4);
   // Round 1 establishes each task's CPU time so far.
   for (int pid : {1, 2, 3}) policy->Enqueue(Task(pid, 0));
@@ -118,7 +124,8 @@ TEST(Vtime, HeavierAndShorterBurstsGoFirst) {
 }
 
 TEST(Vtime, PrefersTheIdlePreviousCpuThenAnIdleCacheSibling) {
-  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                kLagBudgetNs);
   FakeHost host(4);
   host.idle_ = {false, false, true, true};
   policy->Enqueue(Task(1, 0, 100, /*cpu=*/2));
@@ -141,7 +148,8 @@ TEST(Vtime, PrefersTheIdlePreviousCpuThenAnIdleCacheSibling) {
 }
 
 TEST(Vtime, RepeatsTheEnqueueCounterItWasGiven) {
-  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000);
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                kLagBudgetNs);
   FakeHost host(2);
   policy->Enqueue(Task(5, 0, 100, 0, 2, /*enq_cnt=*/41));
   policy->Enqueue(Task(5, 0, 100, 0, 2, /*enq_cnt=*/42));  // re-enqueued
@@ -150,6 +158,54 @@ TEST(Vtime, RepeatsTheEnqueueCounterItWasGiven) {
   std::vector<uint64_t> cnts = {host.sent_[0].enq_cnt, host.sent_[1].enq_cnt};
   std::sort(cnts.begin(), cnts.end());
   EXPECT_THAT(cnts, ElementsAre(41u, 42u));  // BPF drops the stale one
+}
+
+// One CPU shared by 12 nice-0 hogs and one task of weight 1, simulated:
+// the kernel's shared queue runs the earliest vtime for 4 ms (a tick),
+// then the task is enqueued again. Returns the longest stretch (ns) the
+// light task waited between two runs over `secs` of simulated time.
+uint64_t LongestWaitOfALightTask(uint64_t lag_budget_ns, int secs) {
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                lag_budget_ns);
+  FakeHost host(1);
+  constexpr int kLight = 100;
+  std::map<int, uint64_t> exec;
+  std::multimap<uint64_t, int> queue;  // vtime -> pid: the kernel's DSQ
+  auto submit = [&] {
+    host.queued_ = queue.size();
+    policy->Schedule(host);
+    for (const Sent& s : host.sent_) queue.emplace(s.vtime, s.pid);
+    host.sent_.clear();
+  };
+  for (int pid = 1; pid <= 12; ++pid) policy->Enqueue(Task(pid, 0, 100, 0, 1));
+  policy->Enqueue(Task(kLight, 0, 1, 0, 1));
+  submit();
+  uint64_t now = 0, light_ran = 0, longest = 0;
+  while (now < static_cast<uint64_t>(secs) * 1'000'000'000) {
+    const int pid = queue.begin()->second;
+    queue.erase(queue.begin());
+    now += 4'000'000;
+    exec[pid] += 4'000'000;
+    host.now_ += 4'000'000;
+    if (pid == kLight) {
+      longest = std::max(longest, now - light_ran);
+      light_ran = now;
+    }
+    policy->Enqueue(Task(pid, exec[pid], pid == kLight ? 1 : 100, 0, 1));
+    submit();
+  }
+  return std::max(longest, now - light_ran);
+}
+
+TEST(Vtime, ALightTaskWaitsAboutTheLagBudgetAtMost) {
+  // Uncapped, one 4 ms run of a weight-1 task costs 400 ms of vtime, which
+  // each of the 12 hogs must run to catch up: about 4.8 s of waiting. With
+  // a 1 s budget shared by 13 waiting tasks, the lead is at most 77 ms:
+  // about 1 s, plus a round of the queue (48 ms).
+  const uint64_t capped = LongestWaitOfALightTask(kLagBudgetNs, 30);
+  const uint64_t uncapped = LongestWaitOfALightTask(0, 30);
+  EXPECT_LE(capped, 1'200'000'000u);
+  EXPECT_GE(uncapped, 4'000'000'000u);
 }
 
 TEST(Delay, HoldsTasksForTheDelay) {
@@ -175,7 +231,7 @@ TEST(Arena, SteadyStateSchedulingTakesNoPageFault) {
   std::pmr::memory_resource* memory = (*arena)->resource();
   for (auto make :
        {+[](std::pmr::memory_resource* m) {
-          return MakeVtimePolicy(m, 5'000'000);
+          return MakeVtimePolicy(m, 5'000'000, kLagBudgetNs);
         },
         +[](std::pmr::memory_resource* m) { return MakeFifoPolicy(m); }}) {
     auto policy = make(memory);

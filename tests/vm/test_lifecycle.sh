@@ -14,7 +14,7 @@ stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC after SIGINT, want 0"
 wait_state disabled 50 || fail "state '$(state)' 5 s after SIGINT, want disabled"
 grep -q 'exited: unregistered from user space' "$ATLAS_LOG" || fail "no clean exit report"
-for s in enq_domain dispatch_domain sel_prev_core; do
+for s in enq_domain dispatch_domain sel_prev_idle stop_expired; do
   v=$(stat_value $s)
   [ -n "$v" ] && [ "$v" -gt 0 ] || fail "counter $s is '${v}', want > 0"
   echo "counter $s=$v"

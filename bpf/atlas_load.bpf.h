@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bpf/atlas_load.bpf.h: load tracking, the planner's view of tasks, and
+ * migrations.
+ *
+ * A task's duty cycle is a running average (shared/intf.h struct
+ * atlas_ravg, half-life --load_half_life) of 1 while runnable and 0 while
+ * not, fed by ops.runnable/ops.quiescent. A domain's load is the running
+ * average of the summed weight of its runnable tasks, which is sum(duty
+ * cycle x weight) without touching every task; its runnable average
+ * likewise counts tasks. Domain loads live in an mmap'able array
+ * (dom_loads, seqcount-protected) and every domain keeps a ring of its
+ * recently active tasks (task_snaps): the planner reads both with no
+ * syscall.
+ *
+ * Migrations: userspace writes {uid, target} under a pid in the
+ * migrations map; at the task's next wake-up, enqueue or tick the request
+ * is applied if the uid matches and the task's cpumask reaches the target:
+ * the task's load, the instant part and its history (load and runnable
+ * averages), moves with it.
+ */
+#ifndef SCX_ATLAS_BPF_LOAD_H
+#define SCX_ATLAS_BPF_LOAD_H
+
+#include "bpf/atlas_topo.bpf.h"
+
+struct dom_lock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATLAS_MAX_DOMAINS);
+	__type(key, u32);
+	__type(value, struct dom_lock);
+} dom_locks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ATLAS_MAX_DOMAINS);
+	__type(key, u32);
+	__type(value, struct atlas_dom_load);
+} dom_loads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ATLAS_MAX_DOMAINS *ATLAS_SNAP_SLOTS);
+	__type(key, u32);
+	__type(value, struct atlas_task_snap);
+} task_snaps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ATLAS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct atlas_cpu_busy);
+} cpu_busy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATLAS_MAX_MIGRATIONS);
+	__type(key, u32);
+	__type(value, struct atlas_migration);
+} migrations SEC(".maps");
+
+/* ---- running averages (see struct atlas_ravg) -------------------------- */
+
+/* 2^(-i/16) in Q16, i = 0..16. */
+static const u32 half_pow_q16[17] = {65536, 62757, 60097, 57550, 55109, 52773, 50535, 48393, 46341,
+				     44376, 42495, 40693, 38968, 37316, 35734, 34219, 32768};
+
+/* 2^(-dt / half_life) in Q16: whole half-lives shift, the rest interpolates. */
+static __always_inline u64 decay_q16(u64 dt)
+{
+	u64 hl = load_half_life_ns ?: 1, n = dt / hl, pos, idx, frac, f;
+
+	if (n >= 32)
+		return 0;
+	pos = (dt - n * hl) * 16 * 1024 / hl;
+	idx = pos >> 10;
+	frac = pos & 1023;
+	if (idx >= 16) {
+		idx = 15;
+		frac = 1023;
+	}
+	f = half_pow_q16[idx] - (((half_pow_q16[idx] - half_pow_q16[idx + 1]) * frac) >> 10);
+	return f >> n;
+}
+
+static __always_inline void ravg_update(struct atlas_ravg *r, u64 now)
+{
+	u64 d;
+
+	if ((s64)(now - r->updated_at) <= 0)
+		return;
+	d = decay_q16(now - r->updated_at);
+	if (r->avg >= r->cur)
+		r->avg = r->cur + (((r->avg - r->cur) * d) >> 16);
+	else
+		r->avg = r->cur - (((r->cur - r->avg) * d) >> 16);
+	r->updated_at = now;
+}
+
+static __always_inline u64 add_clamped(u64 v, s64 delta)
+{
+	if (delta < 0 && (u64)-delta > v)
+		return 0;
+	return v + delta;
+}
+
+/*
+ * Changes a domain's load: dweight to the runnable weight, drunnable to the
+ * runnable count, dtasks to the task count, dload_avg and drunnable_avg
+ * straight to the averages (a migrating task takes its history along).
+ */
+static __always_inline void dom_load_adjust(u32 dom, s64 dweight, s64 drunnable, s64 dtasks,
+					    s64 dload_avg, s64 drunnable_avg, u64 now)
+{
+	struct atlas_dom_load *dl;
+	struct dom_lock *lock;
+
+	dom &= ATLAS_MAX_DOMAINS - 1;
+	lock = bpf_map_lookup_elem(&dom_locks, &dom);
+	dl = bpf_map_lookup_elem(&dom_loads, &dom);
+	if (!lock || !dl)
+		return;
+	bpf_spin_lock(&lock->lock);
+	__sync_fetch_and_add(&dl->seq, 1);
+	ravg_update(&dl->load, now);
+	ravg_update(&dl->runnable, now);
+	dl->load.cur = add_clamped(dl->load.cur, dweight * (s64)ATLAS_LOAD_ONE);
+	dl->load.avg = add_clamped(dl->load.avg, dload_avg);
+	dl->runnable.cur = add_clamped(dl->runnable.cur, drunnable * (s64)ATLAS_LOAD_ONE);
+	dl->runnable.avg = add_clamped(dl->runnable.avg, drunnable_avg);
+	dl->nr_tasks = add_clamped(dl->nr_tasks, dtasks);
+	__sync_fetch_and_add(&dl->seq, 1);
+	bpf_spin_unlock(&lock->lock);
+}
+
+/* The task became runnable (weight counted once, whatever calls us). */
+static __always_inline void load_task_runnable(struct task_struct *p, struct task_ctx *taskc)
+{
+	u64 now;
+
+	if (taskc->runnable)
+		return;
+	taskc->runnable = true;
+	taskc->weight = p->scx.weight;
+	if (!load_tracking)
+		return;
+	now = bpf_ktime_get_ns();
+	ravg_update(&taskc->dcyc, now);
+	taskc->dcyc.cur = ATLAS_LOAD_ONE;
+	dom_load_adjust(taskc->dom, taskc->weight, 1, 0, 0, 0, now);
+}
+
+static __always_inline void load_task_quiescent(struct task_ctx *taskc)
+{
+	u64 now;
+
+	if (!taskc->runnable)
+		return;
+	taskc->runnable = false;
+	if (!load_tracking)
+		return;
+	now = bpf_ktime_get_ns();
+	ravg_update(&taskc->dcyc, now);
+	taskc->dcyc.cur = 0;
+	dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0, 0, now);
+}
+
+/* ---- domains of a task ---------------------------------------------------- */
+
+static __always_inline void compute_allowed(struct task_struct *p, struct task_ctx *taskc,
+					    const struct cpumask *cpumask)
+{
+	struct bpf_cpumask *dmask, *online;
+	u32 d;
+
+	taskc->allowed_doms[0] = 0;
+	taskc->allowed_doms[1] = 0;
+	bpf_for(d, 0, nr_domains)
+	{
+		if (d >= ATLAS_MAX_DOMAINS)
+			break;
+		dmask = mask_of(&domain_masks, d);
+		if (dmask && bpf_cpumask_intersects(cpumask, (const struct cpumask *)dmask))
+			taskc->allowed_doms[(d / 64) & 1] |= 1ULL << (d % 64);
+	}
+	online = mask_of(&misc_masks, MASK_ONLINE);
+	taskc->all_cpus = online && bpf_cpumask_subset((const struct cpumask *)online, cpumask);
+}
+
+/* The domain for a task: its CPU's if reachable, else the nearest reachable. */
+static __always_inline u32 pick_domain(struct task_struct *p, struct task_ctx *taskc)
+{
+	u32 dom = domain_of_cpu(scx_bpf_task_cpu(p)), node = node_of_domain(dom), d, any = dom;
+	bool found = false;
+
+	if (bit_test(taskc->allowed_doms, dom))
+		return dom;
+	bpf_for(d, 0, nr_domains)
+	{
+		if (!bit_test(taskc->allowed_doms, d))
+			continue;
+		if (node_of_domain(d) == node)
+			return d;
+		if (!found) {
+			any = d;
+			found = true;
+		}
+	}
+	return any;
+}
+
+/*
+ * Moves a task to another domain: its load (the instant part and the
+ * history of both averages), its task count, and its vtime (the same
+ * distance from the new domain's clock as from the old one's).
+ */
+static __always_inline void move_task(struct task_ctx *taskc, u32 to)
+{
+	u32 from = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
+	s64 w = taskc->runnable ? taskc->weight : 0, r = taskc->runnable ? 1 : 0, hist = 0,
+	    hist_r = 0;
+	u64 now = bpf_ktime_get_ns();
+
+	to &= ATLAS_MAX_DOMAINS - 1;
+	if (load_tracking) {
+		ravg_update(&taskc->dcyc, now);
+		hist = (s64)(taskc->dcyc.avg * taskc->weight);
+		hist_r = (s64)taskc->dcyc.avg;
+	}
+	dom_load_adjust(from, -w, -r, -1, -hist, -hist_r, now);
+	dom_load_adjust(to, w, r, 1, hist, hist_r, now);
+	taskc->vtime = taskc->vtime - dom_state_of(from)->vtime_now + dom_state_of(to)->vtime_now;
+	taskc->dom = to;
+	taskc->snap_at = 0; /* show the new domain at the next snapshot */
+}
+
+/* Applies a pending migration request for the task, if there is one. */
+static __always_inline void apply_migration(struct task_struct *p, struct task_ctx *taskc)
+{
+	struct atlas_migration *m;
+	struct bpf_cpumask *tmask;
+	u32 pid = p->pid, target;
+
+	if (migrations_pending <= 0)
+		return;
+	m = bpf_map_lookup_elem(&migrations, &pid);
+	if (!m)
+		return;
+	target = m->target_dom;
+	tmask = target < nr_domains ? mask_of(&domain_masks, target) : NULL;
+	if (m->uid != taskc->uid) {
+		stat_inc(ATLAS_STAT_MIGRATE_STALE);
+	} else if (!tmask || !bpf_cpumask_intersects(p->cpus_ptr, (const struct cpumask *)tmask)) {
+		/* The live cpumask decides, not the cached allowed_doms. */
+		stat_inc(ATLAS_STAT_MIGRATE_REJECTED);
+	} else {
+		if (target != taskc->dom)
+			move_task(taskc, target);
+		stat_inc(ATLAS_STAT_MIGRATE_APPLIED);
+	}
+	bpf_map_delete_elem(&migrations, &pid);
+	__sync_fetch_and_sub(&migrations_pending, 1);
+}
+
+/* Whether the task has a migration request waiting. */
+static __always_inline bool migration_pending(struct task_struct *p)
+{
+	u32 pid = p->pid;
+
+	return migrations_pending > 0 && bpf_map_lookup_elem(&migrations, &pid);
+}
+
+/* Records the task in its domain's ring of recently active tasks. */
+static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx *taskc)
+{
+	struct atlas_task_snap *snap;
+	struct atlas_dom_load *dl;
+	u32 dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1), key;
+	u64 now = bpf_ktime_get_ns();
+
+	if (now - taskc->snap_at < ATLAS_SNAP_MIN_NS)
+		return;
+	taskc->snap_at = now;
+	dl = bpf_map_lookup_elem(&dom_loads, &dom);
+	if (!dl)
+		return;
+	key = dom * ATLAS_SNAP_SLOTS +
+	      (__sync_fetch_and_add(&dl->snap_cursor, 1) % ATLAS_SNAP_SLOTS);
+	snap = bpf_map_lookup_elem(&task_snaps, &key);
+	if (!snap)
+		return;
+	ravg_update(&taskc->dcyc, now);
+	__sync_lock_test_and_set(&snap->uid, 0); /* readers skip it while rewritten */
+	snap->updated_at = now;
+	snap->dcyc = taskc->dcyc.avg;
+	snap->dcyc_cur = taskc->dcyc.cur;
+	snap->pid = p->pid;
+	snap->dom = dom;
+	snap->weight = taskc->weight;
+	snap->flags = taskc->all_cpus ? ATLAS_TASK_ALL_CPUS : 0;
+	snap->allowed_doms[0] = taskc->allowed_doms[0];
+	snap->allowed_doms[1] = taskc->allowed_doms[1];
+	__sync_lock_test_and_set(&snap->uid, taskc->uid);
+}
+
+/* Busy time of this CPU, for the tuner (accounted at stop and at tick). */
+static __always_inline void account_busy(u64 ns)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	struct atlas_cpu_busy *busy = bpf_map_lookup_elem(&cpu_busy, &cpu);
+
+	if (busy)
+		busy->busy_ns += ns;
+}
+
+#endif /* SCX_ATLAS_BPF_LOAD_H */

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bpf/atlas_queue.bpf.h: the order of the queues, the slice, and wake-up
+ * preemption.
+ *
+ * Queues. Each domain has a DSQ (id = domain) and each CPU one more (id =
+ * ATLAS_MAX_DOMAINS + cpu) for the tasks that may run only there; both
+ * are ordered by deadline (FIFO with --fifo), and a CPU runs the earlier
+ * of its two heads.
+ *
+ * Weighted vtime with bounded lag. Running charges a task runtime x 100 /
+ * weight. Its deadline is its vtime plus its runtime since it last woke up
+ * (at most a slice), in vtime: a task that runs briefly between sleeps
+ * comes before one that has been running for a while. Lag is bounded both
+ * ways against the domain's clock (the largest vtime started there): a
+ * sleeper brings back at most one slice of credit, and a task is never
+ * more than lag_budget / (1 + tasks queued) ahead (never less than the
+ * minimum slice), so a task of any weight, however many others share its
+ * CPU, waits about lag_budget plus one round of the queue, not a time that
+ * grows with the weights (a nice-19 task behind 12 nice-0 hogs waited 6 s
+ * without the cap; enough hogs would reach the watchdog).
+ *
+ * Slice: --slice_max (20 ms) shared by the domain's CPUs and the tasks
+ * queued there: slice_max x cpus / (cpus + queued), at least --slice_min.
+ * A task that is alone keeps its CPU for long; a deep queue turns over
+ * quickly. --slice_policy=util uses the tuner's machine-wide slice instead.
+ *
+ * Wake-up preemption (--wakeup_preempt): a waking task that found no idle
+ * CPU takes a CPU from a hog (a task that used up its slice in most of its
+ * last runs) that runs at least 4 times longer at a time than the waking
+ * task, if the hog has run at least --preempt_min_run and its deadline is
+ * later: a CPU-bound task gives way to a short sleeper (cyclictest's), but
+ * tasks alike (hackbench's, which under a deep queue use up short slices
+ * too) take turns at slice ends. Two candidates: the waking task's
+ * previous CPU and one at random in its domain (pick-two). The waking task
+ * is queued as usual and the victim is kicked: it takes the head of the
+ * queue, the waking task if it is the earliest, so no queued task is
+ * overtaken.
+ */
+#ifndef SCX_ATLAS_BPF_QUEUE_H
+#define SCX_ATLAS_BPF_QUEUE_H
+
+#include "bpf/atlas_place.bpf.h"
+
+static __always_inline void queue_insert(struct task_struct *p, u64 dsq, u64 slice, u64 deadline,
+					 u64 enq_flags)
+{
+	if (fifo_sched)
+		atlas_dsq_insert(p, dsq, slice, enq_flags);
+	else
+		atlas_dsq_insert_vtime(p, dsq, slice, deadline, enq_flags);
+}
+
+/* The deadline of the first task of a DSQ; false if it is empty. */
+static __always_inline bool dsq_head_deadline(u64 dsq, u64 *deadline)
+{
+	struct task_struct *p;
+
+	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
+		p = scx_bpf_dsq_peek(dsq);
+		if (!p)
+			return false;
+		*deadline = p->scx.dsq_vtime;
+		return true;
+	}
+	bpf_for_each(scx_dsq, p, dsq, 0)
+	{
+		*deadline = p->scx.dsq_vtime;
+		return true;
+	}
+	return false;
+}
+
+/* The slice of a task that runs in domain `dom` now. */
+static __always_inline u64 task_slice(u32 dom)
+{
+	u64 cpus = dom_cpus(dom), queued, slice;
+
+	if (!slice_by_depth)
+		return tune_slice_ns;
+	queued = scx_bpf_dsq_nr_queued(dom & (ATLAS_MAX_DOMAINS - 1));
+	slice = slice_max_ns * cpus / (cpus + queued);
+	return slice < slice_min_ns ? slice_min_ns : slice;
+}
+
+/* The largest lead over the domain's clock with `queued` tasks waiting. */
+static __always_inline u64 lead_cap(u64 queued)
+{
+	u64 cap = lag_budget_ns / (1 + queued);
+
+	return cap < slice_min_ns ? slice_min_ns : cap;
+}
+
+/* A long sleeper brings back at most one slice of credit. */
+static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
+{
+	u64 floor = dom_state_of(dom)->vtime_now - slice_max_ns;
+
+	if (vtime_before(taskc->vtime, floor))
+		taskc->vtime = floor;
+	return taskc->vtime;
+}
+
+/*
+ * The deadline of a task about to be queued in `dsq` (of domain `dom`),
+ * with the task's vtime clamped both ways (see the top of this file).
+ */
+static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 dsq)
+{
+	u64 vtime_now = dom_state_of(dom)->vtime_now, exec, deadline, limit;
+
+	if (fifo_sched)
+		return 0;
+	clamp_vtime_floor(taskc, dom);
+	exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
+	deadline = taskc->vtime + exec * 100 / (taskc->weight ?: 100);
+	if (!lag_budget_ns)
+		return deadline;
+	limit = vtime_now + lead_cap(scx_bpf_dsq_nr_queued(dsq));
+	if (vtime_before(limit, taskc->vtime))
+		taskc->vtime = limit;
+	if (vtime_before(limit, deadline)) {
+		deadline = limit;
+		stat_inc(ATLAS_STAT_LAG_CAPPED);
+	}
+	return deadline;
+}
+
+/* The deadline the running task of a CPU is judged by (cpu_run). */
+static __always_inline u64 running_deadline(struct task_ctx *taskc)
+{
+	u64 exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
+
+	return taskc->vtime + exec * 100 / (taskc->weight ?: 100);
+}
+
+/* Charges `ns` of running to the task (at stop, and at every tick). */
+static __always_inline void charge(struct task_ctx *taskc, u64 ns)
+{
+	taskc->vtime += ns * 100 / (taskc->weight ?: 100);
+	taskc->exec_since_wake += ns;
+	account_busy(ns);
+}
+
+/*
+ * Whether a waking task with `deadline` that runs `avg_runtime` at a time
+ * may take `cpu`: its task is a hog of the same domain that runs at least 4
+ * times longer at a time (tasks alike take turns at slice ends instead),
+ * has run at least preempt_min_run and has a later deadline, and nobody
+ * else is on the way to it.
+ */
+static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_runtime, u64 now)
+{
+	struct cpu_run *run = cpu_run_of(cpu);
+
+	return run && run->preemptible && run->hog && !run->claimed && run->dom == dom &&
+	       run->avg_runtime >= 4 * avg_runtime && now - run->started_at >= preempt_min_run_ns &&
+	       vtime_before(deadline, run->deadline);
+}
+
+/* Takes the victim for this waking task; false if another one was faster. */
+static __always_inline bool claim_victim(s32 cpu)
+{
+	struct cpu_run *run = cpu_run_of(cpu);
+
+	return run && __sync_val_compare_and_swap(&run->claimed, 0, 1) == 0;
+}
+
+/*
+ * Wake-up preemption (see the top of this file) for task p, just queued
+ * with `deadline` and allowed on the CPUs of `mask`. Returns whether a CPU
+ * was taken.
+ */
+static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *taskc,
+					const struct cpumask *mask, u32 dom, u64 deadline)
+{
+	s32 prev = scx_bpf_task_cpu(p), other, victim = -1;
+	u64 now = atlas_now();
+	struct cpu_run *a, *b;
+
+	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog))
+		return false;
+	if (bpf_cpumask_test_cpu(prev, mask) &&
+	    victim_ok(prev, dom, deadline, taskc->avg_runtime, now))
+		victim = prev;
+	other = bpf_cpumask_any_distribute(mask);
+	if (other != prev && other < nr_cpu_ids && bpf_cpumask_test_cpu(other, mask) &&
+	    victim_ok(other, dom, deadline, taskc->avg_runtime, now)) {
+		/* Of two candidates, the one running the later deadline. */
+		a = victim >= 0 ? cpu_run_of(victim) : NULL;
+		b = cpu_run_of(other);
+		if (!a || (b && vtime_before(a->deadline, b->deadline)))
+			victim = other;
+	}
+	if (victim < 0 || !claim_victim(victim))
+		return false;
+	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+	stat_inc(ATLAS_STAT_ENQ_PREEMPT);
+	return true;
+}
+
+#endif /* SCX_ATLAS_BPF_QUEUE_H */
