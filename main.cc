@@ -48,10 +48,11 @@ ABSL_FLAG(absl::Duration, preempt_min_run, absl::Microseconds(250),
 ABSL_FLAG(bool, wake_sync, true,
           "On a wake-sync wake-up, the waker's CPU may take the wakee (the "
           "waker is about to sleep), within the wakee's domain.");
-ABSL_FLAG(std::string, slice_policy, "depth",
-          "depth: --slice_max shared out by the domain's queue depth, at least "
-          "--slice_min. util: the tuner's machine-wide slice "
-          "(--slice_underutil while some CPU idles, else --slice_overutil).");
+ABSL_FLAG(std::string, slice_policy, "fixed",
+          "fixed: every task's slice is --slice_max. depth: --slice_max shared "
+          "out by the domain's queue depth, at least --slice_min. util: the "
+          "tuner's machine-wide slice (--slice_underutil while some CPU idles, "
+          "else --slice_overutil).");
 ABSL_FLAG(absl::Duration, slice_max, absl::Milliseconds(20),
           "The slice of a task with nobody waiting in its domain.");
 ABSL_FLAG(absl::Duration, slice_min, absl::Milliseconds(1),
@@ -61,10 +62,11 @@ ABSL_FLAG(absl::Duration, lag_budget, absl::Seconds(1),
           "by the tasks queued: a task of any weight waits about this long "
           "plus one round of the queue at most. 0 = pure weighted vtime "
           "(a nice-19 task behind many hogs can wait until the watchdog).");
-ABSL_FLAG(std::string, fork_balance, "tasks",
-          "Where a new task goes: tasks (the domain with the fewest tasks per "
-          "CPU), load (the least runnable weight per CPU at that instant) or "
-          "off (its parent's domain).");
+ABSL_FLAG(
+    std::string, fork_balance, "off",
+    "Where a new task goes: off (its parent's domain; the planner spreads "
+    "load later), tasks (the domain with the fewest tasks per CPU) or "
+    "load (the least runnable weight per CPU at that instant).");
 ABSL_FLAG(bool, evict_guests, false,
           "At the end of its slice, send a task running outside its domain "
           "back to its domain's queue even when nothing else wants its CPU "
@@ -272,9 +274,10 @@ int main(int argc, char** argv) {
         ": must be between 0 and 1s"));
   }
   const std::string slice_policy = absl::GetFlag(FLAGS_slice_policy);
-  if (slice_policy != "depth" && slice_policy != "util") {
-    return Usage(
-        absl::StrCat("--slice_policy=", slice_policy, ": want depth or util"));
+  if (slice_policy != "fixed" && slice_policy != "depth" &&
+      slice_policy != "util") {
+    return Usage(absl::StrCat("--slice_policy=", slice_policy,
+                              ": want fixed, depth or util"));
   }
   const absl::Duration slice_max = absl::GetFlag(FLAGS_slice_max);
   const absl::Duration slice_min = absl::GetFlag(FLAGS_slice_min);
@@ -411,7 +414,9 @@ int main(int argc, char** argv) {
   options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
   options.scheduler.wake_sync = absl::GetFlag(FLAGS_wake_sync);
   options.scheduler.wakeup_preempt = absl::GetFlag(FLAGS_wakeup_preempt);
-  options.scheduler.slice_by_depth = slice_policy == "depth";
+  options.scheduler.slice_policy = slice_policy == "depth"  ? ATLAS_SLICE_DEPTH
+                                   : slice_policy == "util" ? ATLAS_SLICE_UTIL
+                                                            : ATLAS_SLICE_FIXED;
   options.scheduler.slice_max_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice_max));
   options.scheduler.slice_min_ns =
@@ -433,7 +438,7 @@ int main(int argc, char** argv) {
   options.scheduler.load_half_life_ns =
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(half_life));
   options.debug_migrations = std::move(migrations);
-  if (slice_policy == "depth") {
+  if (slice_policy != "util") {
     // The tuner leaves the slice alone (0 = leave as is).
     options.scheduler.slice_ns = options.scheduler.slice_max_ns;
     options.tuner.slice_underutil_ns = options.tuner.slice_overutil_ns = 0;

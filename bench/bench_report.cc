@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
 
   nlohmann::json meta = nlohmann::json::object();
   for (const std::string& kv : absl::GetFlag(FLAGS_meta)) {
-    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+    std::pair<std::string, std::string> p =
+        absl::StrSplit(kv, absl::MaxSplits('=', 1));
     meta[p.first] = p.second;
   }
   meta["baseline"] = baseline;

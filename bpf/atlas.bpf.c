@@ -289,9 +289,12 @@ void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
 
 	if (!taskc)
 		return;
-	if (taskc->runnable && load_tracking)
-		dom_load_adjust(taskc->dom, (s64)weight - taskc->weight, 0, 0, 0, 0,
-				bpf_ktime_get_ns());
+	if (taskc->runnable) {
+		if (load_tracking)
+			dom_load_adjust(taskc->dom, (s64)weight - taskc->weight, 0, 0, 0,
+					bpf_ktime_get_ns());
+		dom_count_adjust(taskc->dom, 0, (s64)weight - taskc->weight);
+	}
 	taskc->weight = weight;
 }
 
@@ -373,7 +376,7 @@ s32 BPF_STRUCT_OPS(atlas_init_task, struct task_struct *p, struct scx_init_task_
 	taskc->dcyc.updated_at = now;
 	compute_allowed(p, taskc, p->cpus_ptr);
 	taskc->dom = pick_domain(p, taskc);
-	dom_load_adjust(taskc->dom, 0, 0, 1, 0, 0, now);
+	dom_count_adjust(taskc->dom, 1, 0);
 	return 0;
 }
 
@@ -385,9 +388,13 @@ void BPF_STRUCT_OPS(atlas_exit_task, struct task_struct *p, struct scx_exit_task
 
 	if (!taskc)
 		return;
-	if (taskc->runnable && load_tracking)
-		dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0, 0, bpf_ktime_get_ns());
-	dom_load_adjust(taskc->dom, 0, 0, -1, 0, 0, bpf_ktime_get_ns());
+	if (taskc->runnable) {
+		if (load_tracking)
+			dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0,
+					bpf_ktime_get_ns());
+		dom_count_adjust(taskc->dom, 0, -(s64)taskc->weight);
+	}
+	dom_count_adjust(taskc->dom, -1, 0);
 	/* A request for a task that is gone would stay in the map for good. */
 	if (migrations_pending > 0 && (m = bpf_map_lookup_elem(&migrations, &pid)) &&
 	    m->uid == taskc->uid && !bpf_map_delete_elem(&migrations, &pid))
@@ -420,6 +427,11 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
 		snapshot_task(p, taskc);
+		if (p->scx.slice && tick_preempt_due(taskc, scx_bpf_task_cpu(p),
+						     taskc->dom & (ATLAS_MAX_DOMAINS - 1), now)) {
+			set_slice(p, 0);
+			stat_inc(ATLAS_STAT_TICK_PREEMPT);
+		}
 	}
 	/*
 	 * A task that never sleeps and has its CPU to itself is never

@@ -33,11 +33,11 @@ const volatile bool kthreads_local = false;
 const volatile bool wake_sync = true; /* honour SCX_WAKE_SYNC */
 const volatile bool wakeup_preempt = true; /* see atlas_queue.bpf.h */
 const volatile __u64 preempt_min_run_ns = 250000;
-const volatile bool slice_by_depth = true; /* false: the tuner's slice */
+const volatile __u32 slice_policy = ATLAS_SLICE_FIXED;
 const volatile __u64 slice_max_ns = 20000000ULL;
 const volatile __u64 slice_min_ns = 1000000ULL;
 const volatile __u64 lag_budget_ns = 1000000000ULL; /* 0 = no lead cap */
-const volatile __u32 fork_balance = ATLAS_FORK_TASKS;
+const volatile __u32 fork_balance = ATLAS_FORK_OFF;
 const volatile bool evict_guests = false; /* the old ENQ_LAST eviction */
 const volatile bool kernel_idle_pick = true; /* scx_bpf_select_cpu_and */
 const volatile bool load_tracking = true; /* false: experiments only */

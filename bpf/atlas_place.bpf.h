@@ -94,7 +94,7 @@ static __always_inline u32 fork_domain(struct task_ctx *taskc)
 		if (!dl)
 			continue;
 		if (fork_balance == ATLAS_FORK_LOAD)
-			score = dl->load.cur / dom_cpus(d);
+			score = (dl->weight_now > 0 ? (u64)dl->weight_now << 16 : 0) / dom_cpus(d);
 		else
 			score = (dl->nr_tasks << 16) / dom_cpus(d);
 		if (score < best_score || (score == best_score && d == taskc->dom)) {

@@ -20,10 +20,12 @@
  * grows with the weights (a nice-19 task behind 12 nice-0 hogs waited 6 s
  * without the cap; enough hogs would reach the watchdog).
  *
- * Slice: --slice_max (20 ms) shared by the domain's CPUs and the tasks
- * queued there: slice_max x cpus / (cpus + queued), at least --slice_min.
- * A task that is alone keeps its CPU for long; a deep queue turns over
- * quickly. --slice_policy=util uses the tuner's machine-wide slice instead.
+ * Slice: --slice_max (20 ms). Latency comes from preemption, not from short
+ * slices: in the TCG guest, slices shared out by queue depth
+ * (--slice_policy=depth: slice_max x cpus / (cpus + queued), at least
+ * --slice_min) made hackbench 4 times slower, a deep queue of pipeline
+ * stages cut in mid-batch. --slice_policy=util is the tuner's machine-wide
+ * slice.
  *
  * Wake-up preemption (--wakeup_preempt): a waking task that found no idle
  * CPU takes a CPU from a hog (a task that used up its slice in most of its
@@ -35,7 +37,12 @@
  * previous CPU and one at random in its domain (pick-two). The waking task
  * is queued as usual and the victim is kicked: it takes the head of the
  * queue, the waking task if it is the earliest, so no queued task is
- * overtaken.
+ * overtaken. A wake-up that found no victim (the hog had not yet run
+ * --preempt_min_run, another waker claimed it) is caught at the next tick:
+ * a hog whose CPU's queue or domain's queue has a sleeper (not a hog) with
+ * an earlier deadline at its head ends its slice there (tick_preempt). In
+ * the guest, a sleeper pinned behind two pinned hogs waited half as long
+ * per wake-up with it (tests/vm/test_preempt.sh, run 4).
  */
 #ifndef SCX_ATLAS_BPF_QUEUE_H
 #define SCX_ATLAS_BPF_QUEUE_H
@@ -76,8 +83,10 @@ static __always_inline u64 task_slice(u32 dom)
 {
 	u64 cpus = dom_cpus(dom), queued, slice;
 
-	if (!slice_by_depth)
+	if (slice_policy == ATLAS_SLICE_UTIL)
 		return tune_slice_ns;
+	if (slice_policy == ATLAS_SLICE_FIXED)
+		return slice_max_ns;
 	queued = scx_bpf_dsq_nr_queued(dom & (ATLAS_MAX_DOMAINS - 1));
 	slice = slice_max_ns * cpus / (cpus + queued);
 	return slice < slice_min_ns ? slice_min_ns : slice;
@@ -197,6 +206,47 @@ static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *
 	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
 	stat_inc(ATLAS_STAT_ENQ_PREEMPT);
 	return true;
+}
+
+/* Whether the first task of `dsq` is a sleeper due before `deadline`. */
+static __always_inline bool sleeper_due_before(u64 dsq, u64 deadline)
+{
+	struct task_struct *head = NULL, *p;
+	struct task_ctx *hc;
+
+	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
+		head = scx_bpf_dsq_peek(dsq);
+	} else {
+		bpf_for_each(scx_dsq, p, dsq, 0)
+		{
+			if (!vtime_before(p->scx.dsq_vtime, deadline))
+				return false;
+			hc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+			return hc && !is_hog(hc->hog);
+		}
+	}
+	if (!head || !vtime_before(head->scx.dsq_vtime, deadline))
+		return false;
+	hc = bpf_task_storage_get(&task_ctxs, head, 0, 0);
+	return hc && !is_hog(hc->hog);
+}
+
+/*
+ * At a tick: whether the hog running on `cpu` should give way now to a
+ * sleeper queued behind it with an earlier deadline, one that wake-up
+ * preemption missed (the hog had not yet run --preempt_min_run, or the
+ * claim went to another waker): the wait behind a hog is then at most a
+ * tick, not the rest of its slice.
+ */
+static __always_inline bool tick_preempt_due(struct task_ctx *taskc, s32 cpu, u32 dom, u64 now)
+{
+	u64 deadline;
+
+	if (!wakeup_preempt || fifo_sched || !is_hog(taskc->hog) ||
+	    now - taskc->run_start < preempt_min_run_ns)
+		return false;
+	deadline = running_deadline(taskc);
+	return sleeper_due_before(cpu_dsq(cpu), deadline) || sleeper_due_before(dom, deadline);
 }
 
 #endif /* SCX_ATLAS_BPF_QUEUE_H */

@@ -33,11 +33,11 @@ struct SchedulerConfig {
   bool wake_sync = true;                  // honour wake-sync (the waker's CPU)
   bool wakeup_preempt = true;             // a waking task may preempt a hog
   uint64_t preempt_min_run_ns = 250'000;  // ... once it has run this long
-  bool slice_by_depth = true;  // false: the tuner's machine-wide slice
+  uint32_t slice_policy = ATLAS_SLICE_FIXED;
   uint64_t slice_max_ns = 20'000'000;
   uint64_t slice_min_ns = 1'000'000;
   uint64_t lag_budget_ns = 1'000'000'000;  // 0 = no lead cap
-  uint32_t fork_balance = ATLAS_FORK_TASKS;
+  uint32_t fork_balance = ATLAS_FORK_OFF;
   bool evict_guests = false;     // slice end: send guests back home
   bool kernel_idle_pick = true;  // scx_bpf_select_cpu_and where it exists
   bool load_tracking = true;     // false: experiments only
@@ -105,6 +105,10 @@ class BpfScheduler {
         nr_cpu_ids_(nr_cpu_ids),
         half_life_ns_(half_life_ns) {}
   absl::Status MapShared();
+  size_t DomCpuLoadsBytes() const {
+    return sizeof(atlas_dom_cpu_load) * static_cast<size_t>(nr_cpu_ids_) *
+           nr_domains_;
+  }
 
   struct ::atlas_bpf* skel_;
   int nr_domains_;
@@ -112,6 +116,7 @@ class BpfScheduler {
   uint64_t half_life_ns_;
   // mmap'ed BPF_F_MMAPABLE arrays (read-only views).
   const atlas_dom_load* dom_loads_ = nullptr;
+  const atlas_dom_cpu_load* dom_cpu_loads_ = nullptr;  // [cpu][domain]
   const atlas_task_snap* task_snaps_ = nullptr;
   const atlas_cpu_busy* cpu_busy_ = nullptr;
 };

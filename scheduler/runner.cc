@@ -233,7 +233,10 @@ int RunBalanced(const RunOptions& options) {
         "scx_atlas: enabled: %zu CPUs in %zu domains, slice %llu us%s%s\n",
         layout->topology.cpus.size(), layout->domains.size(),
         static_cast<unsigned long long>(options.scheduler.slice_ns / 1000),
-        options.scheduler.slice_by_depth ? " (shared out by queue depth)" : "",
+        options.scheduler.slice_policy == ATLAS_SLICE_DEPTH
+            ? " (shared out by queue depth)"
+        : options.scheduler.slice_policy == ATLAS_SLICE_UTIL ? " (tuned)"
+                                                             : "",
         options.scheduler.fifo ? ", fifo" : "");
     std::fflush(stdout);
 

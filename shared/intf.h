@@ -58,17 +58,33 @@ struct atlas_ravg {
 };
 
 /*
- * One per domain in the mmap'able array dom_loads: userspace reads every
- * domain's load with no syscall. Writers hold the domain's lock in BPF and
- * bump seq before and after (odd = being written); readers retry on a change.
+ * Domain loads, without a lock: each CPU keeps, for each domain, running
+ * averages of the changes it made itself to the domain's runnable weight
+ * and runnable count (mmap'able array dom_cpu_loads, key = cpu *
+ * nr_domains + domain). A task that becomes runnable on one CPU and sleeps
+ * on another adds on the first and subtracts on the second, so an entry's
+ * cur can be negative; the averages are linear, so a domain's load is the
+ * sum of its entries over all CPUs, each decayed to the reader's now
+ * (avg(t) = cur + (avg - cur) * 2^(-(t - updated_at) / half_life)). Only
+ * the owning CPU writes an entry, bumping seq before and after (odd = being
+ * written); readers retry on a change.
  */
-struct atlas_dom_load {
+struct atlas_dom_cpu_load {
 	__u64 seq;
-	struct atlas_ravg load; /* cur = sum of runnable tasks' weights */
-	struct atlas_ravg runnable; /* cur = number of runnable tasks */
+	__s64 load_avg; /* sum of runnable tasks' weights, x ATLAS_LOAD_ONE */
+	__s64 load_cur;
+	__s64 runnable_avg; /* number of runnable tasks, x ATLAS_LOAD_ONE */
+	__s64 runnable_cur;
+	__u64 updated_at; /* ns, CLOCK_MONOTONIC */
+	__u64 pad[2];
+};
+
+/* One per domain in the mmap'able array dom_loads (atomic counters). */
+struct atlas_dom_load {
 	__u64 nr_tasks; /* tasks assigned to the domain */
 	__u64 snap_cursor; /* next slot in the domain's task_snaps ring */
-	__u64 pad[7];
+	__s64 weight_now; /* runnable weight now (kept for --fork_balance=load) */
+	__u64 pad[5];
 };
 
 /*
@@ -117,6 +133,13 @@ enum atlas_kind {
 	ATLAS_KIND_UNIFORM = 0,
 	ATLAS_KIND_PERFORMANCE = 1,
 	ATLAS_KIND_EFFICIENCY = 2,
+};
+
+/* How long a task runs before it is asked to yield (rodata slice_policy). */
+enum atlas_slice_policy {
+	ATLAS_SLICE_FIXED = 0, /* slice_max_ns */
+	ATLAS_SLICE_DEPTH = 1, /* slice_max_ns shared out by queue depth, >= slice_min_ns */
+	ATLAS_SLICE_UTIL = 2, /* the tuner's machine-wide slice (tune_slice_ns) */
 };
 
 /* How a new task's domain is chosen (rodata fork_balance). */
@@ -198,6 +221,7 @@ static_assert(std::is_trivially_copyable_v<atlas_cpu_stats>);
 static_assert(std::is_trivially_copyable_v<atlas_exit_info>);
 static_assert(std::is_trivially_copyable_v<atlas_topo_check>);
 static_assert(std::is_trivially_copyable_v<atlas_dom_load>);
+static_assert(std::is_trivially_copyable_v<atlas_dom_cpu_load>);
 static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 #else
 #define ATLAS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
@@ -205,7 +229,8 @@ static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_exit_info) ==
 			    16 + ATLAS_EXIT_REASON_LEN + ATLAS_EXIT_MSG_LEN,
 		    "atlas_exit_info has no padding");
-ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 128, "atlas_dom_load: 2 cache lines");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 64, "atlas_dom_load: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_cpu_load) == 64, "atlas_dom_cpu_load: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");

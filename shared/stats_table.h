@@ -25,6 +25,7 @@ ATLAS_STAT(ENQ_KTHREAD_LOCAL, enq_kthread_local, "enqueue: per-CPU kthread sent 
 ATLAS_STAT(ENQ_KICK_DOMAIN, enq_kick_domain, "enqueue: an idle CPU of the task's domain kicked")
 ATLAS_STAT(ENQ_KICK_GREEDY, enq_kick_greedy, "enqueue: an idle CPU in the kick-greedy mask kicked")
 ATLAS_STAT(ENQ_PREEMPT, enq_preempt, "enqueue: wake-up preemption, a CPU of the domain taken from a hog running a later deadline")
+ATLAS_STAT(TICK_PREEMPT, tick_preempt, "tick: a hog's slice ended for a sleeper queued behind it with an earlier deadline (one wake-up preemption missed)")
 ATLAS_STAT(DISPATCH_CPU, dispatch_cpu, "dispatch: task taken from the CPU's own queue (tasks allowed on that CPU only)")
 ATLAS_STAT(DISPATCH_DOMAIN, dispatch_domain, "dispatch: task taken from the CPU's own domain")
 ATLAS_STAT(DISPATCH_STEAL, dispatch_steal, "dispatch: task stolen from another domain of the same node")

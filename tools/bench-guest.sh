@@ -7,7 +7,8 @@
 # and, for scx_atlas variants, the counters after each workload
 #   COUNTERS round=R variant=V workload=W {json}
 # Environment: BENCH_STAGE (binaries, variants, src.tar), BENCH_ROUND,
-# BENCH_ORDER (comma-separated variant names), BENCH_QUICK, BENCH_WORKLOADS.
+# BENCH_ORDER (comma-separated variant names), BENCH_QUICK, BENCH_WORKLOADS,
+# BENCH_HB_REPS (hackbench runs per variant; the median counts).
 set -u
 ST=${BENCH_STAGE:?}
 R=${BENCH_ROUND:?}
@@ -64,7 +65,7 @@ result() { echo "RESULT round=$R variant=$1 workload=$2 value=$3"; }
 counters() {  # VARIANT WORKLOAD
   [ $IS_ATLAS = 1 ] || return 0
   local j
-  j=$("$ST/atlas_stats" --socket=$SOCK --json 2>/dev/null | jq -c '.events + {slice_ns, page_faults}' 2>/dev/null)
+  j=$("$ST/atlas_stats" --socket=$SOCK --json 2>/dev/null | jq -c '.events + {slice_us, page_faults}' 2>/dev/null)
   [ -n "$j" ] && echo "COUNTERS round=$R variant=$1 workload=$2 $j"
 }
 still_on() {  # the variant is still what the kernel runs
@@ -74,9 +75,13 @@ still_on() {  # the variant is still what the kernel runs
 run_workload() {  # VARIANT WORKLOAD
   local v=$1 t v2 p50 p99 t0
   case "$2" in
-    hackbench)  # completion time (s)
-      t=$(hackbench -g 4 -l "$HB_LOOPS" 2>/dev/null | sed -n 's/^Time: //p')
-      [ -n "$t" ] && result "$v" hackbench_s "$t" ;;
+    hackbench)  # completion time (s), the median of BENCH_HB_REPS runs
+      local runs=() i
+      for ((i = 0; i < ${BENCH_HB_REPS:-1}; i++)); do
+        t=$(hackbench -g 4 -l "$HB_LOOPS" 2>/dev/null | sed -n 's/^Time: //p')
+        [ -n "$t" ] && runs+=("$t")
+      done
+      [ ${#runs[@]} -gt 0 ] && result "$v" hackbench_s "$(printf '%s\n' "${runs[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" ;;
     stress)  # bogo-ops per second of real time
       v2=$(stress-ng --cpu "$N" --timeout "$SECS" --metrics-brief 2>&1 | awk '$4 == "cpu" {print $9}' | tail -1)
       [ -n "$v2" ] && result "$v" stress_bogo_ops_s "$v2" ;;

@@ -3,10 +3,10 @@
 # Every decision path of the BPF fast path, exercised on purpose and read
 # back from scx_atlas's counters, on 8 vCPUs (2 nodes x 2 cores x 2 threads).
 # Run 1, default layout (one domain per node, 2 SMT cores each), with
-# cross-node stealing on and the BPF idle picker (--kernel_idle_pick=false,
-# what kernels before 6.16 run): idle-CPU selection, wake-sync, pinned
-# tasks on their CPU's queue, cross-node steals, slice expiry, guests kept
-# at slice end. Run 2, --cache_level=2 (4 domains, one per core, two per
+# cross-node stealing and fork balancing on and the BPF idle picker
+# (--kernel_idle_pick=false, what kernels before 6.16 run): idle-CPU
+# selection, wake-sync, pinned tasks on their CPU's queue, cross-node
+# steals, slice expiry, guests kept at slice end. Run 2, --cache_level=2 (4 domains, one per core, two per
 # node), the kernel's idle picker: same-node steals and direct greedy, an
 # affinity change that moves a task's domain, a migration applied and read
 # back, a migration to a domain the task's cpumask excludes rejected, and
@@ -18,11 +18,11 @@ HOGS=()
 
 # ---- run 1 ----------------------------------------------------------------
 for c in 0-3 0-3 0-3 0-3 0-3; do hog "$c"; HOGS+=("$HOG_PID"); done  # node 0 overloaded
-start_atlas --greedy_threshold_x_numa=1 --kernel_idle_pick=false
+start_atlas --greedy_threshold_x_numa=1 --kernel_idle_pick=false --fork_balance=tasks
 for p in "${HOGS[@]}"; do taskset -pc 0-7 "$p" > /dev/null; done    # may run anywhere; stay in domain 0
 sleep 2
 kill_hogs
-sleeper 1 200 0.005; sleeper 6 200 0.005                              # pinned wake-ups
+sleeper 1 50 0.005; sleeper 6 50 0.005                              # pinned wake-ups
 hog 1; PINNED_HOG=$HOG_PID; hog 1; HOGS+=("$PINNED_HOG" "$HOG_PID")     # pinned, queued on CPU 1
 for ((i = 0; i < 3; i++)); do hackbench -p -g 2 -l 200 > /dev/null 2>&1; done  # pipes: wake-sync
 stress-ng --cpu 5 --cpu-load 70 --timeout 5 > /dev/null 2>&1        # partial load: idle picks

@@ -7,7 +7,10 @@
 # (--wakeup_preempt): counted, the hogs keep running, and the wake-up
 # latencies of both runs are printed (not asserted: timings under TCG are
 # for the benchmark, tools/bench). Run 3: hackbench alone, whose tasks
-# block on their own: they are not hogs, so nobody is preempted.
+# block on their own: they are not hogs, so nobody is preempted. Run 4: a
+# sleeper pinned to a CPU with two pinned hogs: the wake-ups that wake-up
+# preemption misses (the hog had run less than --preempt_min_run) end the
+# hog's slice at the next tick (tick_preempt) instead of its end.
 . "$(dirname "$0")/lib.sh"
 
 run() {  # LABEL ARGS...: hogs + cyclictest under scx_atlas ARGS
@@ -28,7 +31,7 @@ run() {  # LABEL ARGS...: hogs + cyclictest under scx_atlas ARGS
 }
 
 run "no preemption" --wakeup_preempt=false
-expect_zero enq_preempt task_ctx_missing
+expect_zero enq_preempt tick_preempt task_ctx_missing
 expect_positive enq_domain
 run "wake-up preemption"
 expect_positive enq_preempt enq_domain stop_expired
@@ -37,6 +40,14 @@ start_atlas
 hackbench -g 4 -l 100 > /tmp/hb.txt 2>&1 || fail "hackbench failed: $(tail -2 /tmp/hb.txt)"
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "hackbench run: exit status $ATLAS_RC"
-grep 'final stats:' "$ATLAS_LOG" | tr ' ' '\n' | grep -E '^(enq_preempt|enq_domain|stop_expired)='
+grep 'final stats:' "$ATLAS_LOG" | tr ' ' '\n' | grep -E '^(enq_preempt|tick_preempt|enq_domain|stop_expired)='
 expect_positive enq_domain
-pass "waking tasks preempt CPU hogs (default on; off with --wakeup_preempt=false), and never hackbench's tasks"
+start_atlas
+hog 1; h1=$HOG_PID; hog 1; h2=$HOG_PID
+taskset -c 1 perl -e 'use Time::HiRes qw(sleep); for (1..100) { sleep(0.002) }'
+kill "$h1" "$h2"; wait "$h1" "$h2" 2>/dev/null
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "pinned run: exit status $ATLAS_RC"
+grep 'final stats:' "$ATLAS_LOG" | tr ' ' '\n' | grep -E '^(enq_preempt|tick_preempt|enq_pinned)='
+expect_positive enq_pinned tick_preempt
+pass "waking tasks preempt CPU hogs at wake-up or the next tick (default on; off with --wakeup_preempt=false), and never hackbench's tasks"
