@@ -149,11 +149,13 @@ static __always_inline u64 atlas_now(void)
 
 static __always_inline u32 domain_of_cpu(s32 cpu)
 {
-	u32 dom;
+	u32 idx = (u32)cpu, dom;
 
-	if (cpu < 0 || cpu >= ATLAS_MAX_CPUS)
+	if (idx >= ATLAS_MAX_CPUS)
 		return 0;
-	dom = cpu_domain[cpu & (ATLAS_MAX_CPUS - 1)];
+	/* Keep the mask: the compiler may drop it after the test, the verifier not. */
+	asm volatile("" : "+r"(idx));
+	dom = cpu_domain[idx & (ATLAS_MAX_CPUS - 1)];
 	return dom < nr_domains ? dom : 0;
 }
 

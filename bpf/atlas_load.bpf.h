@@ -8,12 +8,12 @@
  * not, fed by ops.runnable/ops.quiescent. A domain's load is the running
  * average of the summed weight of its runnable tasks, which is sum(duty
  * cycle x weight) without touching every task; its runnable average
- * likewise counts tasks. Each CPU keeps its own share of every domain's
- * averages (dom_cpu_loads, no lock: see struct atlas_dom_cpu_load; a
+ * likewise counts tasks. No lock (see struct atlas_dom_load: exact
+ * atomic counters, averages folded by whichever CPU gets there; a
  * per-domain spinlock here made hackbench, cyclictest's p99 and wakebench
- * far slower in the TCG guest), and every domain keeps a ring of its
- * recently active tasks (task_snaps): the planner reads both with no
- * syscall.
+ * far slower in the TCG guest, and per-CPU shares of signed averages
+ * drifted apart), and every domain keeps a ring of its recently active
+ * tasks (task_snaps): the planner reads both with no syscall.
  *
  * Migrations: userspace writes {uid, target} under a pid in the
  * migrations map; at the task's next wake-up, enqueue or tick the request
@@ -34,14 +34,6 @@ struct {
 	__type(value, struct atlas_dom_load);
 } dom_loads SEC(".maps");
 
-/* nr_cpu_ids x nr_domains entries: userspace sizes it before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct atlas_dom_cpu_load);
-} dom_cpu_loads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -112,39 +104,59 @@ static __always_inline u64 add_clamped(u64 v, s64 delta)
 }
 
 /*
- * Changes a domain's load, in this CPU's entry (see struct
- * atlas_dom_cpu_load: no lock, no shared line): dweight to the runnable
- * weight, drunnable to the runnable count, dload_avg and drunnable_avg
- * straight to the averages (a migrating task takes its history along).
- * Callers run with preemption off (scheduler callbacks), so nothing else
- * writes the entry meanwhile.
+ * Folds a domain's exact counters into its running averages (see struct
+ * atlas_dom_load), unless another CPU is doing it right now.
+ */
+static __always_inline void dom_load_fold(struct atlas_dom_load *dl, u64 now)
+{
+	s64 weight, runnable, pending;
+
+	if (__sync_val_compare_and_swap(&dl->folding, 0, 1) != 0)
+		return;
+	__sync_fetch_and_add(&dl->seq, 1);
+	ravg_update(&dl->load, now);
+	ravg_update(&dl->runnable, now);
+	weight = dl->weight_now;
+	runnable = dl->runnable_now;
+	dl->load.cur = weight > 0 ? (u64)weight * ATLAS_LOAD_ONE : 0;
+	dl->runnable.cur = runnable > 0 ? (u64)runnable * ATLAS_LOAD_ONE : 0;
+	pending = __sync_lock_test_and_set(&dl->pending_load, 0);
+	dl->load.avg = add_clamped(dl->load.avg, pending);
+	pending = __sync_lock_test_and_set(&dl->pending_runnable, 0);
+	dl->runnable.avg = add_clamped(dl->runnable.avg, pending);
+	__sync_fetch_and_add(&dl->seq, 1);
+	__sync_lock_test_and_set(&dl->folding, 0);
+}
+
+/*
+ * Changes a domain's load: dweight to the runnable weight, drunnable to the
+ * runnable count (exact atomics), dload_avg and drunnable_avg straight to
+ * the averages (a migrating task takes its history along), then folds.
  */
 static __always_inline void dom_load_adjust(u32 dom, s64 dweight, s64 drunnable, s64 dload_avg,
 					    s64 drunnable_avg, u64 now)
 {
-	struct atlas_dom_cpu_load *e;
-	u32 key = bpf_get_smp_processor_id() * nr_domains + (dom & (ATLAS_MAX_DOMAINS - 1));
-	s64 d;
+	struct atlas_dom_load *dl;
 
-	e = bpf_map_lookup_elem(&dom_cpu_loads, &key);
-	if (!e)
+	dom &= ATLAS_MAX_DOMAINS - 1;
+	dl = bpf_map_lookup_elem(&dom_loads, &dom);
+	if (!dl)
 		return;
-	__sync_fetch_and_add(&e->seq, 1);
-	if ((s64)(now - e->updated_at) > 0) {
-		d = decay_q16(now - e->updated_at);
-		e->load_avg = e->load_cur + (((e->load_avg - e->load_cur) * d) >> 16);
-		e->runnable_avg =
-			e->runnable_cur + (((e->runnable_avg - e->runnable_cur) * d) >> 16);
-		e->updated_at = now;
-	}
-	e->load_cur += dweight * (s64)ATLAS_LOAD_ONE;
-	e->load_avg += dload_avg;
-	e->runnable_cur += drunnable * (s64)ATLAS_LOAD_ONE;
-	e->runnable_avg += drunnable_avg;
-	__sync_fetch_and_add(&e->seq, 1);
+	if (dweight)
+		__sync_fetch_and_add(&dl->weight_now, dweight);
+	if (drunnable)
+		__sync_fetch_and_add(&dl->runnable_now, drunnable);
+	if (dload_avg)
+		__sync_fetch_and_add(&dl->pending_load, dload_avg);
+	if (drunnable_avg)
+		__sync_fetch_and_add(&dl->pending_runnable, drunnable_avg);
+	dom_load_fold(dl, now);
 }
 
-/* A domain's task count and runnable weight now: shared atomics. */
+/*
+ * A domain's task count, and (without load tracking, for
+ * --fork_balance=load) its runnable weight now: shared atomics.
+ */
 static __always_inline void dom_count_adjust(u32 dom, s64 dtasks, s64 dweight)
 {
 	struct atlas_dom_load *dl;
@@ -155,7 +167,7 @@ static __always_inline void dom_count_adjust(u32 dom, s64 dtasks, s64 dweight)
 		return;
 	if (dtasks)
 		__sync_fetch_and_add(&dl->nr_tasks, dtasks);
-	if (dweight && fork_balance == ATLAS_FORK_LOAD)
+	if (dweight && !load_tracking && fork_balance == ATLAS_FORK_LOAD)
 		__sync_fetch_and_add(&dl->weight_now, dweight);
 }
 

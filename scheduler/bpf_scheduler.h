@@ -105,10 +105,6 @@ class BpfScheduler {
         nr_cpu_ids_(nr_cpu_ids),
         half_life_ns_(half_life_ns) {}
   absl::Status MapShared();
-  size_t DomCpuLoadsBytes() const {
-    return sizeof(atlas_dom_cpu_load) * static_cast<size_t>(nr_cpu_ids_) *
-           nr_domains_;
-  }
 
   struct ::atlas_bpf* skel_;
   int nr_domains_;
@@ -116,7 +112,6 @@ class BpfScheduler {
   uint64_t half_life_ns_;
   // mmap'ed BPF_F_MMAPABLE arrays (read-only views).
   const atlas_dom_load* dom_loads_ = nullptr;
-  const atlas_dom_cpu_load* dom_cpu_loads_ = nullptr;  // [cpu][domain]
   const atlas_task_snap* task_snaps_ = nullptr;
   const atlas_cpu_busy* cpu_busy_ = nullptr;
 };

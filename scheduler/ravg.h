@@ -24,18 +24,6 @@ inline double RavgAt(const atlas_ravg& r, uint64_t now_ns,
   return cur + (avg - cur) * std::exp2(-halves);
 }
 
-// The same for one CPU's share of a domain's average (signed: see struct
-// atlas_dom_cpu_load).
-inline double SignedRavgAt(int64_t avg_fixed, int64_t cur_fixed,
-                           uint64_t updated_at, uint64_t now_ns,
-                           uint64_t half_life_ns) {
-  const double cur = static_cast<double>(cur_fixed) / ATLAS_LOAD_ONE;
-  const double avg = static_cast<double>(avg_fixed) / ATLAS_LOAD_ONE;
-  if (now_ns <= updated_at || half_life_ns == 0) return avg;
-  const double halves = static_cast<double>(now_ns - updated_at) / half_life_ns;
-  return cur + (avg - cur) * std::exp2(-halves);
-}
-
 }  // namespace atlas
 
 #endif  // SCX_ATLAS_SCHEDULER_RAVG_H_

@@ -58,33 +58,30 @@ struct atlas_ravg {
 };
 
 /*
- * Domain loads, without a lock: each CPU keeps, for each domain, running
- * averages of the changes it made itself to the domain's runnable weight
- * and runnable count (mmap'able array dom_cpu_loads, key = cpu *
- * nr_domains + domain). A task that becomes runnable on one CPU and sleeps
- * on another adds on the first and subtracts on the second, so an entry's
- * cur can be negative; the averages are linear, so a domain's load is the
- * sum of its entries over all CPUs, each decayed to the reader's now
- * (avg(t) = cur + (avg - cur) * 2^(-(t - updated_at) / half_life)). Only
- * the owning CPU writes an entry, bumping seq before and after (odd = being
- * written); readers retry on a change.
+ * One per domain in the mmap'able array dom_loads. No lock. The first
+ * cache line holds exact counters every CPU adds to atomically: the
+ * runnable weight and runnable count now, and the load history migrated
+ * tasks bring along, waiting to be folded in. The second holds the running
+ * averages of the domain's runnable weight (its load: sum of duty cycle x
+ * weight without touching every task) and runnable count: at each change,
+ * the CPU that wins `folding` decays them and takes the exact counters as
+ * their new cur; a CPU that loses skips the fold (the next change does it),
+ * so nobody waits and the averages never drift from the counters. Readers
+ * use seq (odd = being written) and decay avg to their own now.
  */
-struct atlas_dom_cpu_load {
-	__u64 seq;
-	__s64 load_avg; /* sum of runnable tasks' weights, x ATLAS_LOAD_ONE */
-	__s64 load_cur;
-	__s64 runnable_avg; /* number of runnable tasks, x ATLAS_LOAD_ONE */
-	__s64 runnable_cur;
-	__u64 updated_at; /* ns, CLOCK_MONOTONIC */
-	__u64 pad[2];
-};
-
-/* One per domain in the mmap'able array dom_loads (atomic counters). */
 struct atlas_dom_load {
 	__u64 nr_tasks; /* tasks assigned to the domain */
 	__u64 snap_cursor; /* next slot in the domain's task_snaps ring */
-	__s64 weight_now; /* runnable weight now (kept for --fork_balance=load) */
-	__u64 pad[5];
+	__s64 weight_now; /* sum of its runnable tasks' weights */
+	__s64 runnable_now; /* its runnable tasks */
+	__s64 pending_load; /* migrated load history to fold in, x ATLAS_LOAD_ONE */
+	__s64 pending_runnable; /* migrated runnable history, x ATLAS_LOAD_ONE */
+	__u64 folding; /* 1 while a CPU folds */
+	__u64 pad0;
+	__u64 seq;
+	struct atlas_ravg load; /* runnable weight, x ATLAS_LOAD_ONE */
+	struct atlas_ravg runnable; /* runnable tasks, x ATLAS_LOAD_ONE */
+	__u64 pad1;
 };
 
 /*
@@ -221,7 +218,6 @@ static_assert(std::is_trivially_copyable_v<atlas_cpu_stats>);
 static_assert(std::is_trivially_copyable_v<atlas_exit_info>);
 static_assert(std::is_trivially_copyable_v<atlas_topo_check>);
 static_assert(std::is_trivially_copyable_v<atlas_dom_load>);
-static_assert(std::is_trivially_copyable_v<atlas_dom_cpu_load>);
 static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 #else
 #define ATLAS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
@@ -229,8 +225,8 @@ static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_exit_info) ==
 			    16 + ATLAS_EXIT_REASON_LEN + ATLAS_EXIT_MSG_LEN,
 		    "atlas_exit_info has no padding");
-ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 64, "atlas_dom_load: 1 cache line");
-ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_cpu_load) == 64, "atlas_dom_cpu_load: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 128,
+		    "atlas_dom_load: counters and averages, a cache line each");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");

@@ -196,24 +196,5 @@ TEST(Ravg, DecaysTowardsTheCurrentValue) {
   EXPECT_DOUBLE_EQ(RavgAt(r, 500, hl), 4.0);  // a reader behind updated_at
 }
 
-TEST(Ravg, PerCpuSharesAddUpToTheDomainsAverage) {
-  // A task of weight 1 runnable on CPU 0 from t=0 and asleep from t=hl,
-  // when CPU 1 processes its sleep: CPU 0's share holds +1 from 0, CPU 1's
-  // -1 from hl. Their sum must be what one average of the task would be.
-  const uint64_t hl = 1'000'000'000;
-  const int64_t one = ATLAS_LOAD_ONE;
-  // CPU 0 at t=0: avg 0, cur +1. CPU 1 at t=hl: avg 0, cur -1.
-  for (uint64_t t : {hl, hl + hl / 3, 2 * hl, 5 * hl}) {
-    const double sum =
-        SignedRavgAt(0, one, 0, t, hl) + SignedRavgAt(0, -one, hl, t, hl);
-    atlas_ravg whole = {};
-    whole.avg = one / 2;  // at t=hl the task's own average is 1/2 ...
-    whole.cur = 0;        // ... and it decays towards 0 from there
-    whole.updated_at = hl;
-    EXPECT_NEAR(sum, RavgAt(whole, t, hl), 1e-9) << t;
-  }
-  EXPECT_NEAR(SignedRavgAt(-3 * one, -one, 0, hl, hl), -2.0, 1e-9);
-}
-
 }  // namespace
 }  // namespace atlas
