@@ -34,7 +34,6 @@ struct {
 	__type(value, struct atlas_dom_load);
 } dom_loads SEC(".maps");
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
