@@ -5,15 +5,18 @@
  *
  * A task's duty cycle is a running average (shared/intf.h struct
  * atlas_ravg, half-life --load_half_life) of 1 while runnable and 0 while
- * not, fed by ops.runnable/ops.quiescent. A domain's load is the running
- * average of the summed weight of its runnable tasks, which is sum(duty
- * cycle x weight) without touching every task; its runnable average
- * likewise counts tasks. No lock (see struct atlas_dom_load: exact
- * atomic counters, averages folded by whichever CPU gets there; a
- * per-domain spinlock here made hackbench, cyclictest's p99 and wakebench
- * far slower in the TCG guest, and per-CPU shares of signed averages
- * drifted apart), and every domain keeps a ring of its recently active
- * tasks (task_snaps): the planner reads both with no syscall.
+ * not, fed by ops.runnable/ops.quiescent. A domain's load is the average
+ * of the summed weight of its runnable tasks, which is sum(duty cycle x
+ * weight) without touching every task; its runnable average likewise
+ * counts tasks. BPF keeps only exact counters and their time integrals,
+ * per (CPU, domain), written by that CPU alone (struct
+ * atlas_dom_cpu_load); userspace sums them and averages between its
+ * reads. Shared state cost the wake-up path dearly in the TCG guest: a
+ * per-domain spinlock, and as much again atomic counters on one line per
+ * domain (wakebench p99 x0.13 and requests/s x1.98 without them). Per-CPU
+ * running averages of signed shares drifted apart; integrals do not.
+ * Every domain also keeps a ring of its recently active tasks
+ * (task_snaps): the planner reads both with no syscall.
  *
  * Migrations: userspace writes {uid, target} under a pid in the
  * migrations map; at the task's next wake-up, enqueue or tick the request
@@ -33,6 +36,15 @@ struct {
 	__type(key, u32);
 	__type(value, struct atlas_dom_load);
 } dom_loads SEC(".maps");
+
+/* nr_cpu_ids x nr_domains entries: userspace sizes it before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct atlas_dom_cpu_load);
+} dom_cpu_loads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -95,78 +107,56 @@ static __always_inline void ravg_update(struct atlas_ravg *r, u64 now)
 	r->updated_at = now;
 }
 
-static __always_inline u64 add_clamped(u64 v, s64 delta)
-{
-	if (delta < 0 && (u64)-delta > v)
-		return 0;
-	return v + delta;
-}
-
 /*
- * Folds a domain's exact counters into its running averages (see struct
- * atlas_dom_load), unless another CPU is doing it right now.
+ * Changes a domain's load in this CPU's entry (struct atlas_dom_cpu_load):
+ * dweight to the runnable weight, drunnable to the runnable count, dload
+ * and drunnable_hist to the migrated history. The integrals first run up
+ * to now at the old values. Callers run in scheduler callbacks with
+ * preemption off, so nothing else writes the entry meanwhile.
  */
-static __always_inline void dom_load_fold(struct atlas_dom_load *dl, u64 now)
+static __always_inline void dom_load_adjust(u32 dom, s64 dweight, s64 drunnable, s64 dload_hist,
+					    s64 drunnable_hist, u64 now)
 {
-	s64 weight, runnable, pending;
+	struct atlas_dom_cpu_load *e;
+	u32 key = bpf_get_smp_processor_id() * nr_domains + (dom & (ATLAS_MAX_DOMAINS - 1));
+	u64 dt;
 
-	if (__sync_val_compare_and_swap(&dl->folding, 0, 1) != 0)
+	e = bpf_map_lookup_elem(&dom_cpu_loads, &key);
+	if (!e)
 		return;
-	__sync_fetch_and_add(&dl->seq, 1);
-	ravg_update(&dl->load, now);
-	ravg_update(&dl->runnable, now);
-	weight = dl->weight_now;
-	runnable = dl->runnable_now;
-	dl->load.cur = weight > 0 ? (u64)weight * ATLAS_LOAD_ONE : 0;
-	dl->runnable.cur = runnable > 0 ? (u64)runnable * ATLAS_LOAD_ONE : 0;
-	pending = __sync_lock_test_and_set(&dl->pending_load, 0);
-	dl->load.avg = add_clamped(dl->load.avg, pending);
-	pending = __sync_lock_test_and_set(&dl->pending_runnable, 0);
-	dl->runnable.avg = add_clamped(dl->runnable.avg, pending);
-	__sync_fetch_and_add(&dl->seq, 1);
-	__sync_lock_test_and_set(&dl->folding, 0);
+	__sync_fetch_and_add(&e->seq, 1);
+	dt = now - e->updated_at;
+	if ((s64)dt > 0) {
+		e->weight_ns += (u64)e->weight * dt;
+		e->runnable_ns += (u64)e->runnable * dt;
+		e->updated_at = now;
+	}
+	e->weight += dweight;
+	e->runnable += drunnable;
+	e->moved_load += dload_hist;
+	e->moved_runnable += drunnable_hist;
+	__sync_fetch_and_add(&e->seq, 1);
 }
 
 /*
- * Changes a domain's load: dweight to the runnable weight, drunnable to the
- * runnable count (exact atomics), dload_avg and drunnable_avg straight to
- * the averages (a migrating task takes its history along), then folds.
- */
-static __always_inline void dom_load_adjust(u32 dom, s64 dweight, s64 drunnable, s64 dload_avg,
-					    s64 drunnable_avg, u64 now)
-{
-	struct atlas_dom_load *dl;
-
-	dom &= ATLAS_MAX_DOMAINS - 1;
-	dl = bpf_map_lookup_elem(&dom_loads, &dom);
-	if (!dl)
-		return;
-	if (dweight)
-		__sync_fetch_and_add(&dl->weight_now, dweight);
-	if (drunnable)
-		__sync_fetch_and_add(&dl->runnable_now, drunnable);
-	if (dload_avg)
-		__sync_fetch_and_add(&dl->pending_load, dload_avg);
-	if (drunnable_avg)
-		__sync_fetch_and_add(&dl->pending_runnable, drunnable_avg);
-	dom_load_fold(dl, now);
-}
-
-/*
- * A domain's task count, and (without load tracking, for
- * --fork_balance=load) its runnable weight now: shared atomics.
+ * A domain's task count, and for --fork_balance=load its runnable weight
+ * now: shared atomics, touched only when there is something to count.
  */
 static __always_inline void dom_count_adjust(u32 dom, s64 dtasks, s64 dweight)
 {
 	struct atlas_dom_load *dl;
 
+	if (fork_balance != ATLAS_FORK_LOAD)
+		dweight = 0;
+	if (!dtasks && !dweight)
+		return;
 	dom &= ATLAS_MAX_DOMAINS - 1;
 	dl = bpf_map_lookup_elem(&dom_loads, &dom);
 	if (!dl)
 		return;
 	if (dtasks)
 		__sync_fetch_and_add(&dl->nr_tasks, dtasks);
-	if (dweight && !load_tracking && fork_balance == ATLAS_FORK_LOAD)
+	if (dweight)
 		__sync_fetch_and_add(&dl->weight_now, dweight);
 }
 

@@ -58,24 +58,43 @@ static __always_inline void queue_insert(struct task_struct *p, u64 dsq, u64 sli
 		atlas_dsq_insert_vtime(p, dsq, slice, deadline, enq_flags);
 }
 
-/* The deadline of the first task of a DSQ; false if it is empty. */
-static __always_inline bool dsq_head_deadline(u64 dsq, u64 *deadline)
+/*
+ * The first task of a DSQ: false if it is empty, else its deadline and,
+ * when `hog` is given, whether it is a hog (unknown counts as one). The
+ * task itself stays inside: the iterator's pointer is valid only in its
+ * loop.
+ */
+static __always_inline bool dsq_head(u64 dsq, u64 *deadline, bool *hog)
 {
 	struct task_struct *p;
+	struct task_ctx *tc;
 
 	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
 		p = scx_bpf_dsq_peek(dsq);
 		if (!p)
 			return false;
 		*deadline = p->scx.dsq_vtime;
+		if (hog) {
+			tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+			*hog = !tc || is_hog(tc->hog);
+		}
 		return true;
 	}
 	bpf_for_each(scx_dsq, p, dsq, 0)
 	{
 		*deadline = p->scx.dsq_vtime;
+		if (hog) {
+			tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+			*hog = !tc || is_hog(tc->hog);
+		}
 		return true;
 	}
 	return false;
+}
+
+static __always_inline bool dsq_head_deadline(u64 dsq, u64 *deadline)
+{
+	return dsq_head(dsq, deadline, NULL);
 }
 
 /* The slice of a task that runs in domain `dom` now. */
@@ -211,24 +230,10 @@ static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *
 /* Whether the first task of `dsq` is a sleeper due before `deadline`. */
 static __always_inline bool sleeper_due_before(u64 dsq, u64 deadline)
 {
-	struct task_struct *head = NULL, *p;
-	struct task_ctx *hc;
+	u64 head;
+	bool hog;
 
-	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
-		head = scx_bpf_dsq_peek(dsq);
-	} else {
-		bpf_for_each(scx_dsq, p, dsq, 0)
-		{
-			if (!vtime_before(p->scx.dsq_vtime, deadline))
-				return false;
-			hc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-			return hc && !is_hog(hc->hog);
-		}
-	}
-	if (!head || !vtime_before(head->scx.dsq_vtime, deadline))
-		return false;
-	hc = bpf_task_storage_get(&task_ctxs, head, 0, 0);
-	return hc && !is_hog(hc->hog);
+	return dsq_head(dsq, &head, &hog) && vtime_before(head, deadline) && !hog;
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "bpf/atlas_bpf.skel.h"
 #include "scheduler/bpf_util.h"
-#include "scheduler/ravg.h"
+#include "scheduler/dom_load_avg.h"
 
 namespace atlas {
 absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
@@ -76,6 +77,14 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   tuning.kick_greedy.assign(domains.size(), true);
   sched->ApplyTuning(tuning);
 
+  // One entry per (CPU, domain) for the load counters.
+  if (int err = bpf_map__set_max_entries(
+          skel->maps.dom_cpu_loads,
+          static_cast<uint32_t>(topology.nr_cpu_ids * domains.size()));
+      err != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot size the per-CPU load map: ", ErrnoText(err)));
+  }
   if (int err = atlas_bpf__load(skel); err != 0) {
     return absl::InternalError(
         absl::StrCat("the kernel rejected the BPF scheduler: ", ErrnoText(err),
@@ -104,6 +113,10 @@ absl::Status BpfScheduler::MapShared() {
           "task_snaps");
   if (!p.ok()) return p.status();
   task_snaps_ = static_cast<const atlas_task_snap*>(*p);
+  p = map(skel_->maps.dom_cpu_loads, DomCpuLoadsBytes(), "dom_cpu_loads");
+  if (!p.ok()) return p.status();
+  dom_cpu_loads_ = static_cast<const atlas_dom_cpu_load*>(*p);
+  load_avgs_.assign(nr_domains_, DomainLoadAverage(half_life_ns_));
   p = map(skel_->maps.cpu_busy, sizeof(atlas_cpu_busy) * kMaxCpus, "cpu_busy");
   if (!p.ok()) return p.status();
   cpu_busy_ = static_cast<const atlas_cpu_busy*>(*p);
@@ -115,6 +128,9 @@ BpfScheduler::~BpfScheduler() {
   if (dom_loads_) {
     munmap(const_cast<atlas_dom_load*>(dom_loads_),
            sizeof(atlas_dom_load) * kMaxDomains);
+  }
+  if (dom_cpu_loads_) {
+    munmap(const_cast<atlas_dom_cpu_load*>(dom_cpu_loads_), DomCpuLoadsBytes());
   }
   if (task_snaps_) {
     munmap(const_cast<atlas_task_snap*>(task_snaps_),
@@ -128,6 +144,16 @@ BpfScheduler::~BpfScheduler() {
 }
 
 absl::Status BpfScheduler::Attach() {
+  {
+    // Every counter is 0 until the first callback: the averages start at
+    // 0 from here, as the kernel starts calling.
+    timespec ts = {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uint64_t now_ns = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
+                            static_cast<uint64_t>(ts.tv_nsec);
+    std::lock_guard<std::mutex> lock(load_mu_);
+    for (DomainLoadAverage& avg : load_avgs_) avg.Start({}, now_ns);
+  }
   absl::StatusOr<bpf_link*> link = AttachStructOps(skel_->maps.atlas_ops);
   if (!link.ok()) return link.status();
   skel_->links.atlas_ops = *link;
@@ -163,32 +189,37 @@ absl::StatusOr<std::vector<uint64_t>> BpfScheduler::ReadStats() const {
 
 std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
   std::vector<DomainLoad> out(nr_domains_);
+  std::vector<DomainIntegrals> sums(nr_domains_);
   for (int d = 0; d < nr_domains_; ++d) {
-    const atlas_dom_load* shared = &dom_loads_[d];
-    atlas_dom_load copy = {};
-    // Seqcount read. The CPU folding writes for a few instructions; after
-    // 100 failed tries yield between tries; after 1000, use the last copy
-    // (at worst one torn figure, never a stalled loop).
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      const uint64_t seq = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
-      if ((seq & 1) == 0) {
-        std::memcpy(&copy, shared, sizeof(copy));
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&shared->seq, __ATOMIC_RELAXED) == seq) break;
+    out[d].nr_tasks =
+        __atomic_load_n(&dom_loads_[d].nr_tasks, __ATOMIC_RELAXED);
+  }
+  // Every CPU's entry of every domain (struct atlas_dom_cpu_load).
+  for (int cpu = 0; cpu < nr_cpu_ids_; ++cpu) {
+    for (int d = 0; d < nr_domains_; ++d) {
+      const atlas_dom_cpu_load* shared =
+          &dom_cpu_loads_[static_cast<size_t>(cpu) * nr_domains_ + d];
+      atlas_dom_cpu_load copy = {};
+      // Seqcount read. The owning CPU writes for a few instructions; after
+      // 100 failed tries yield between tries; after 1000, use the last
+      // copy (at worst one torn figure, never a stalled loop).
+      for (int attempt = 0; attempt < 1000; ++attempt) {
+        const uint64_t seq = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
+        if ((seq & 1) == 0) {
+          std::memcpy(&copy, shared, sizeof(copy));
+          __atomic_thread_fence(__ATOMIC_ACQUIRE);
+          if (__atomic_load_n(&shared->seq, __ATOMIC_RELAXED) == seq) break;
+        }
+        if (attempt > 100) sched_yield();
       }
-      if (attempt > 100) sched_yield();
+      AddCpuEntry(copy, now_ns, &sums[d]);
     }
-    // Decay toward the exact counters as they are now: a fold another CPU
-    // skipped, or a domain that went quiet, leaves cur behind them.
-    copy.load.cur =
-        static_cast<uint64_t>(std::max<int64_t>(0, copy.weight_now)) *
-        ATLAS_LOAD_ONE;
-    copy.runnable.cur =
-        static_cast<uint64_t>(std::max<int64_t>(0, copy.runnable_now)) *
-        ATLAS_LOAD_ONE;
-    out[d].load = RavgAt(copy.load, now_ns, half_life_ns_) / 100.0;
-    out[d].runnable = RavgAt(copy.runnable, now_ns, half_life_ns_);
-    out[d].nr_tasks = copy.nr_tasks;
+  }
+  std::lock_guard<std::mutex> lock(load_mu_);
+  for (int d = 0; d < nr_domains_; ++d) {
+    load_avgs_[d].Advance(sums[d], now_ns);
+    out[d].load = load_avgs_[d].weight() / 100.0;
+    out[d].runnable = load_avgs_[d].runnable();
   }
   return out;
 }

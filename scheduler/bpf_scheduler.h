@@ -12,10 +12,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "planner/tuner.h"
+#include "scheduler/dom_load_avg.h"
 #include "shared/intf.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
@@ -105,6 +107,10 @@ class BpfScheduler {
         nr_cpu_ids_(nr_cpu_ids),
         half_life_ns_(half_life_ns) {}
   absl::Status MapShared();
+  size_t DomCpuLoadsBytes() const {
+    return sizeof(atlas_dom_cpu_load) * static_cast<size_t>(nr_cpu_ids_) *
+           nr_domains_;
+  }
 
   struct ::atlas_bpf* skel_;
   int nr_domains_;
@@ -112,8 +118,13 @@ class BpfScheduler {
   uint64_t half_life_ns_;
   // mmap'ed BPF_F_MMAPABLE arrays (read-only views).
   const atlas_dom_load* dom_loads_ = nullptr;
+  const atlas_dom_cpu_load* dom_cpu_loads_ = nullptr;
   const atlas_task_snap* task_snaps_ = nullptr;
   const atlas_cpu_busy* cpu_busy_ = nullptr;
+  // Domain load averages, advanced by every ReadDomainLoads (the planner's
+  // and the stats server's threads both read).
+  mutable std::mutex load_mu_;
+  mutable std::vector<DomainLoadAverage> load_avgs_;
 };
 
 }  // namespace atlas

@@ -58,30 +58,40 @@ struct atlas_ravg {
 };
 
 /*
- * One per domain in the mmap'able array dom_loads. No lock. The first
- * cache line holds exact counters every CPU adds to atomically: the
- * runnable weight and runnable count now, and the load history migrated
- * tasks bring along, waiting to be folded in. The second holds the running
- * averages of the domain's runnable weight (its load: sum of duty cycle x
- * weight without touching every task) and runnable count: at each change,
- * the CPU that wins `folding` decays them and takes the exact counters as
- * their new cur; a CPU that loses skips the fold (the next change does it),
- * so nobody waits and the averages never drift from the counters. Readers
- * use seq (odd = being written) and decay avg to their own now.
+ * One per domain in the mmap'able array dom_loads: what changes only when a
+ * task arrives or leaves (shared atomics), and the ring cursor.
  */
 struct atlas_dom_load {
 	__u64 nr_tasks; /* tasks assigned to the domain */
 	__u64 snap_cursor; /* next slot in the domain's task_snaps ring */
-	__s64 weight_now; /* sum of its runnable tasks' weights */
-	__s64 runnable_now; /* its runnable tasks */
-	__s64 pending_load; /* migrated load history to fold in, x ATLAS_LOAD_ONE */
-	__s64 pending_runnable; /* migrated runnable history, x ATLAS_LOAD_ONE */
-	__u64 folding; /* 1 while a CPU folds */
-	__u64 pad0;
+	__s64 weight_now; /* runnable weight now, kept only for --fork_balance=load */
+	__u64 pad[5];
+};
+
+/*
+ * A domain's load, one entry per (CPU, domain) in the mmap'able array
+ * dom_cpu_loads (key = cpu * nr_domains + domain; userspace sizes it). Only
+ * that CPU writes it, with plain adds, so the wake-up path shares no cache
+ * line and takes no lock. The counters are exact: weight and runnable are
+ * what this CPU added to the domain's runnable weight and count minus what
+ * it removed (a task can become runnable on one CPU and stop on another,
+ * so one entry may be negative; the sum over CPUs is the domain's), and
+ * weight_ns / runnable_ns integrate them over time (modulo 2^64: readers
+ * take differences). No averages here: userspace averages the integrals
+ * between its reads, so nothing decays per CPU and nothing drifts. A
+ * migrating task's load history (duty cycle x weight) is added to
+ * moved_load of the target and subtracted from the source's, cumulative.
+ * Readers use seq (odd = being written).
+ */
+struct atlas_dom_cpu_load {
+	__s64 weight;
+	__s64 runnable;
+	__u64 weight_ns; /* integral of weight over ns since load */
+	__u64 runnable_ns; /* integral of runnable over ns since load */
+	__u64 updated_at; /* ns, CLOCK_MONOTONIC: the integrals run to here */
+	__s64 moved_load; /* migrated load history, x ATLAS_LOAD_ONE */
+	__s64 moved_runnable; /* migrated runnable history, x ATLAS_LOAD_ONE */
 	__u64 seq;
-	struct atlas_ravg load; /* runnable weight, x ATLAS_LOAD_ONE */
-	struct atlas_ravg runnable; /* runnable tasks, x ATLAS_LOAD_ONE */
-	__u64 pad1;
 };
 
 /*
@@ -218,6 +228,7 @@ static_assert(std::is_trivially_copyable_v<atlas_cpu_stats>);
 static_assert(std::is_trivially_copyable_v<atlas_exit_info>);
 static_assert(std::is_trivially_copyable_v<atlas_topo_check>);
 static_assert(std::is_trivially_copyable_v<atlas_dom_load>);
+static_assert(std::is_trivially_copyable_v<atlas_dom_cpu_load>);
 static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 #else
 #define ATLAS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
@@ -225,8 +236,8 @@ static_assert(std::is_trivially_copyable_v<atlas_task_snap>);
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_exit_info) ==
 			    16 + ATLAS_EXIT_REASON_LEN + ATLAS_EXIT_MSG_LEN,
 		    "atlas_exit_info has no padding");
-ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 128,
-		    "atlas_dom_load: counters and averages, a cache line each");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 64, "atlas_dom_load: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_cpu_load) == 64, "atlas_dom_cpu_load: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");

@@ -8,9 +8,11 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "scheduler/dom_load_avg.h"
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
 #include "scheduler/ravg.h"
@@ -194,6 +196,103 @@ TEST(Ravg, DecaysTowardsTheCurrentValue) {
   r.avg = 4 * ATLAS_LOAD_ONE;                              // from above
   EXPECT_NEAR(RavgAt(r, 1'000 + hl, hl), 3.0, 1e-9);
   EXPECT_DOUBLE_EQ(RavgAt(r, 500, hl), 4.0);  // a reader behind updated_at
+}
+
+// What BPF's dom_load_adjust does to one CPU's entry (bpf/atlas_load.bpf.h).
+void BpfAdjust(atlas_dom_cpu_load* e, int64_t dweight, int64_t drunnable,
+               int64_t dhist, uint64_t now) {
+  const uint64_t dt = now - e->updated_at;
+  if (static_cast<int64_t>(dt) > 0) {
+    e->weight_ns += static_cast<uint64_t>(e->weight) * dt;
+    e->runnable_ns += static_cast<uint64_t>(e->runnable) * dt;
+    e->updated_at = now;
+  }
+  e->weight += dweight;
+  e->runnable += drunnable;
+  e->moved_load += dhist;
+}
+
+DomainIntegrals Sum(const std::vector<atlas_dom_cpu_load>& cpus, uint64_t now) {
+  DomainIntegrals sum;
+  for (const atlas_dom_cpu_load& e : cpus) AddCpuEntry(e, now, &sum);
+  return sum;
+}
+
+constexpr uint64_t kHalfLife = 1'000'000'000;
+
+TEST(DomainLoadAverage, AConstantLoadIsApproachedAsTheRunningAverageWould) {
+  std::vector<atlas_dom_cpu_load> cpus(2);
+  DomainLoadAverage avg(kHalfLife);
+  avg.Start(Sum(cpus, 1'000), 1'000);
+  BpfAdjust(&cpus[1], 300, 3, 0, 1'000);  // three nice-0 tasks from t0
+  avg.Advance(Sum(cpus, 1'000 + kHalfLife), 1'000 + kHalfLife);
+  EXPECT_NEAR(avg.weight(), 150.0, 1e-6);  // half way after a half-life
+  EXPECT_NEAR(avg.runnable(), 1.5, 1e-9);
+  avg.Advance(Sum(cpus, 1'000 + 3 * kHalfLife), 1'000 + 3 * kHalfLife);
+  EXPECT_NEAR(avg.weight(), 300.0 * (1 - 0.125), 1e-6);
+  // A reading no later than the last one changes nothing.
+  avg.Advance(Sum(cpus, 1'000 + kHalfLife), 1'000 + kHalfLife);
+  EXPECT_NEAR(avg.weight(), 300.0 * (1 - 0.125), 1e-6);
+}
+
+// A task that becomes runnable on one CPU and stops on another leaves one
+// entry forever growing and the other forever shrinking; the sum is still
+// the domain's (per-CPU running averages of such shares drifted apart).
+TEST(DomainLoadAverage, ADutyCycleSplitAcrossCpusAveragesExactly) {
+  std::vector<atlas_dom_cpu_load> cpus(4);
+  DomainLoadAverage avg(kHalfLife);
+  uint64_t now = 5'000;
+  avg.Start(Sum(cpus, now), now);
+  const uint64_t period = 10'000'000;  // 10 ms: 3 ms runnable, 7 ms not
+  for (int i = 0; i < 2000; ++i) {     // 20 s, read every 100 ms
+    BpfAdjust(&cpus[i % 4], 100, 1, 0, now);
+    BpfAdjust(&cpus[(i + 1) % 4], -100, -1, 0, now + 3'000'000);
+    now += period;
+    if (i % 10 == 9) avg.Advance(Sum(cpus, now), now);
+  }
+  EXPECT_NEAR(avg.weight(), 30.0, 0.01);
+  EXPECT_NEAR(avg.runnable(), 0.3, 0.0001);
+  int64_t spread = 0;
+  for (const atlas_dom_cpu_load& e : cpus) spread += std::abs(e.weight);
+  EXPECT_EQ(spread, 0);  // every task stopped, yet each entry moved
+}
+
+TEST(DomainLoadAverage, IntegralsThatWrapStillGiveTheMean) {
+  std::vector<atlas_dom_cpu_load> cpus(1);
+  cpus[0].weight_ns = ~0ULL - 1'000;  // about to wrap
+  cpus[0].weight = 200;
+  cpus[0].updated_at = 100;
+  DomainLoadAverage avg(kHalfLife);
+  avg.Start(Sum(cpus, 100), 100);
+  avg.Advance(Sum(cpus, 100 + 5 * kHalfLife), 100 + 5 * kHalfLife);
+  EXPECT_NEAR(avg.weight(), 200.0 * (1 - 1.0 / 32), 1e-6);
+}
+
+TEST(DomainLoadAverage, MigratedHistoryArrivesAtOnceAndNeverBelowZero) {
+  std::vector<atlas_dom_cpu_load> from(2), to(2);
+  DomainLoadAverage src(kHalfLife), dst(kHalfLife);
+  uint64_t now = 1'000;
+  src.Start(Sum(from, now), now);
+  dst.Start(Sum(to, now), now);
+  BpfAdjust(&from[0], 100, 1, 0, now);  // a nice-0 task, runnable
+  now += 10 * kHalfLife;
+  src.Advance(Sum(from, now), now);
+  dst.Advance(Sum(to, now), now);
+  ASSERT_NEAR(src.weight(), 100.0, 0.1);
+  // It moves (on CPU 1): its weight and its history go along.
+  const int64_t hist = static_cast<int64_t>(100 * ATLAS_LOAD_ONE);
+  BpfAdjust(&from[1], -100, -1, -hist, now);
+  BpfAdjust(&to[1], 100, 1, hist, now);
+  now += 1'000;
+  src.Advance(Sum(from, now), now);
+  dst.Advance(Sum(to, now), now);
+  EXPECT_NEAR(src.weight(), 0.0, 0.1);
+  EXPECT_NEAR(dst.weight(), 100.0, 0.1);
+  // More history leaving than the average holds: 0, not below.
+  BpfAdjust(&from[1], 0, 0, -hist, now);
+  now += 1'000;
+  src.Advance(Sum(from, now), now);
+  EXPECT_EQ(src.weight(), 0.0);
 }
 
 }  // namespace
