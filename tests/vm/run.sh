@@ -69,6 +69,14 @@ for t in "${TESTS[@]}"; do
       [ $rc = 125 ] && [ $try = 1 ] || break
       echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"
       tail -5 "$log" | sed 's/^/    ! /'
+      # A guest kernel that oopsed: its whole report (from the first BUG /
+      # Oops / fault line), so that one death is enough to name its cause.
+      klog=$STAGE/$name.kernel.log
+      first=$(grep -n -m1 -E 'BUG:|Oops|general protection|Unable to handle|Kernel panic|WARNING:' "$klog" 2>/dev/null | cut -d: -f1)
+      if [ -n "$first" ]; then
+        echo "    ! the first run's kernel report:"
+        tail -n +$((first > 5 ? first - 5 : 1)) "$klog" | head -120 | sed 's/^/    ! /'
+      fi
       cp "$log" "$log.first"
     done
   fi
