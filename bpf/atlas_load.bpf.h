@@ -118,9 +118,11 @@ static __always_inline void dom_load_adjust(u32 dom, s64 dweight, s64 drunnable,
 					    s64 drunnable_hist, u64 now)
 {
 	struct atlas_dom_cpu_load *e;
-	u32 key = bpf_get_smp_processor_id() * nr_domains + (dom & (ATLAS_MAX_DOMAINS - 1));
+	u32 key = bpf_get_smp_processor_id() * nr_domains + dom;
 	u64 dt;
 
+	if (dom >= nr_domains) /* never: every domain id comes from the layout */
+		return;
 	e = bpf_map_lookup_elem(&dom_cpu_loads, &key);
 	if (!e)
 		return;

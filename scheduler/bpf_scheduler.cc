@@ -5,7 +5,6 @@
 #include <bpf/libbpf.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "bpf/atlas_bpf.skel.h"
 #include "scheduler/bpf_util.h"
+#include "scheduler/clock.h"
 #include "scheduler/dom_load_avg.h"
 
 namespace atlas {
@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->wake_sync = config.wake_sync;
   ro->wakeup_preempt = config.wakeup_preempt;
   ro->preempt_min_run_ns = config.preempt_min_run_ns;
+  ro->preempt_any = config.preempt_any;
   ro->slice_policy = config.slice_policy;
   ro->slice_max_ns = config.slice_max_ns;
   ro->slice_min_ns = config.slice_min_ns;
@@ -147,10 +148,7 @@ absl::Status BpfScheduler::Attach() {
   {
     // Every counter is 0 until the first callback: the averages start at
     // 0 from here, as the kernel starts calling.
-    timespec ts = {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const uint64_t now_ns = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
-                            static_cast<uint64_t>(ts.tv_nsec);
+    const uint64_t now_ns = MonotonicNs();
     std::lock_guard<std::mutex> lock(load_mu_);
     for (DomainLoadAverage& avg : load_avgs_) avg.Start({}, now_ns);
   }

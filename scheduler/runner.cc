@@ -198,12 +198,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-uint64_t MonotonicNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall, no allocation
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 int RunBalanced(const RunOptions& options) {
   if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
     return Fail(s);

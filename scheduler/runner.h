@@ -22,6 +22,7 @@
 #include "planner/balancer.h"
 #include "planner/tuner.h"
 #include "scheduler/bpf_scheduler.h"
+#include "scheduler/clock.h"
 #include "stats/server.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
@@ -57,8 +58,6 @@ int RunBalanced(const RunOptions& options);
 
 // Prints "scx_atlas: <message>" on stderr; returns exit status 1.
 int Fail(const absl::Status& status);
-// CLOCK_MONOTONIC in ns (vDSO: no syscall, no allocation).
-uint64_t MonotonicNs();
 
 }  // namespace atlas
 
