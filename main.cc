@@ -42,10 +42,6 @@ ABSL_FLAG(bool, wakeup_preempt, true,
           "A waking task with no idle CPU in its domain takes a CPU from a "
           "hog (a task that keeps using up its slice) running a later "
           "deadline; tasks that block on their own are never preempted.");
-ABSL_FLAG(bool, preempt_any, false,
-          "Trial: with --wakeup_preempt, any task of the domain (not only a "
-          "hog) that has run --preempt_min_run and has a later deadline may "
-          "be preempted by a waking task (EEVDF-like).");
 ABSL_FLAG(absl::Duration, preempt_min_run, absl::Microseconds(250),
           "With --wakeup_preempt: a task runs at least this long before a "
           "waking task may preempt it.");
@@ -418,7 +414,6 @@ int main(int argc, char** argv) {
   options.scheduler.kthreads_local = absl::GetFlag(FLAGS_kthreads_local);
   options.scheduler.wake_sync = absl::GetFlag(FLAGS_wake_sync);
   options.scheduler.wakeup_preempt = absl::GetFlag(FLAGS_wakeup_preempt);
-  options.scheduler.preempt_any = absl::GetFlag(FLAGS_preempt_any);
   options.scheduler.slice_policy = slice_policy == "depth"  ? ATLAS_SLICE_DEPTH
                                    : slice_policy == "util" ? ATLAS_SLICE_UTIL
                                                             : ATLAS_SLICE_FIXED;

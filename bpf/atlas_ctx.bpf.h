@@ -33,7 +33,6 @@ const volatile bool kthreads_local = false;
 const volatile bool wake_sync = true; /* honour SCX_WAKE_SYNC */
 const volatile bool wakeup_preempt = true; /* see atlas_queue.bpf.h */
 const volatile __u64 preempt_min_run_ns = 250000;
-const volatile bool preempt_any; /* trial: any task may be a victim */
 const volatile __u32 slice_policy = ATLAS_SLICE_FIXED;
 const volatile __u64 slice_max_ns = 20000000ULL;
 const volatile __u64 slice_min_ns = 1000000ULL;

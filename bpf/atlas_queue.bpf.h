@@ -181,9 +181,9 @@ static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_ru
 {
 	struct cpu_run *run = cpu_run_of(cpu);
 
-	return run && run->preemptible && (preempt_any || run->hog) && !run->claimed &&
-	       run->dom == dom && (preempt_any || run->avg_runtime >= 4 * avg_runtime) &&
-	       now - run->started_at >= preempt_min_run_ns && vtime_before(deadline, run->deadline);
+	return run && run->preemptible && run->hog && !run->claimed && run->dom == dom &&
+	       run->avg_runtime >= 4 * avg_runtime && now - run->started_at >= preempt_min_run_ns &&
+	       vtime_before(deadline, run->deadline);
 }
 
 /* Takes the victim for this waking task; false if another one was faster. */

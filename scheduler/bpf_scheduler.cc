@@ -47,7 +47,6 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->wake_sync = config.wake_sync;
   ro->wakeup_preempt = config.wakeup_preempt;
   ro->preempt_min_run_ns = config.preempt_min_run_ns;
-  ro->preempt_any = config.preempt_any;
   ro->slice_policy = config.slice_policy;
   ro->slice_max_ns = config.slice_max_ns;
   ro->slice_min_ns = config.slice_min_ns;

@@ -35,7 +35,6 @@ struct SchedulerConfig {
   bool wake_sync = true;                  // honour wake-sync (the waker's CPU)
   bool wakeup_preempt = true;             // a waking task may preempt a hog
   uint64_t preempt_min_run_ns = 250'000;  // ... once it has run this long
-  bool preempt_any = false;               // trial: not only hogs
   uint32_t slice_policy = ATLAS_SLICE_FIXED;
   uint64_t slice_max_ns = 20'000'000;
   uint64_t slice_min_ns = 1'000'000;
