@@ -13,11 +13,12 @@
 namespace atlas {
 namespace {
 
-// Every task is filed, in one pass over the snapshot, into a list per
-// (domain, load bucket); buckets are a log scale of load, 4 per doubling,
-// so a move finds a task near the wanted load without scanning or sorting
-// all of them. The lists are linked through one int per task, so the pass
-// writes 4 bytes per task and allocates nothing per domain.
+// The tasks of the source domains (those above their share, the only ones
+// a move takes from) are filed into a list per (source, load bucket);
+// buckets are a log scale of load, 4 per doubling, so a move finds a task
+// near the wanted load without scanning or sorting. The lists are linked
+// through one int per task; the tasks of other domains are only looked at
+// (their domain), never filed.
 constexpr int kBuckets = 96;
 
 int BucketOf(double load) {
@@ -67,17 +68,21 @@ class Balancer {
   Plan Run();
 
  private:
-  // The one pass over the tasks: files them into the bucket lists, and
-  // when saturated sums their weights and finds the infeasible ones.
-  void FileTasks();
+  // Saturated: finds the infeasible weights' cap (a pass over the weights,
+  // and a second over the heaviest only when one can be infeasible) and
+  // takes the capped part out of their domains' loads.
+  void CapWeights();
+  // Files the tasks of the source domains into the bucket lists.
+  void FileSourceTasks();
   // A task's load in the units used (duty cycle, or x capped weight).
   double LoadOf(int i) const {
     const TaskLoad& t = snapshot_.tasks[i];
     if (!plan_.saturated) return t.duty_cycle;
     return t.duty_cycle * std::min<double>(t.weight, cap_) / 100.0;
   }
+  // The bucket list of a source domain.
   int& Head(int domain, int bucket) {
-    return head_[domain * kBuckets + bucket];
+    return head_[source_slot_[domain] * kBuckets + bucket];
   }
   void MarkSources();
   // One move from domain `from` to `to`, limited by `limit` (the smaller of
@@ -104,82 +109,86 @@ class Balancer {
   Eigen::VectorXd load_;                                  // per domain
   Eigen::VectorXd capacity_;                              // per domain
   Eigen::MatrixXd node_of_;  // nodes x domains, 1 where the domain is
-  // Bucket lists. Node i < nr_tasks_ is task i, filed by its uncapped
-  // load; a task whose weight was capped is skipped there and filed again
-  // as node nr_tasks_ + j, j indexing refiled_, by its capped load.
-  std::vector<int> head_;        // per (domain, bucket): first node, or -1
-  std::unique_ptr<int[]> next_;  // per node
-  std::vector<int> refiled_;     // task of each extra node
+  // Bucket lists of the source domains, linked through next_ (per task).
+  std::vector<int> head_;        // per (source slot, bucket): first task, or -1
+  std::unique_ptr<int[]> next_;  // per task
   std::vector<char> is_source_;  // per domain
+  std::vector<int> source_slot_;          // per domain: its lists, or -1
   std::vector<int> from_, to_, members_;  // scratch of the move loops
   Plan plan_;
 };
 
-void Balancer::FileTasks() {
-  const int nd = static_cast<int>(domains_.size());
+void Balancer::CapWeights() {
   const double nr_cpus = capacity_.sum();
+  const TaskLoad* tasks = snapshot_.tasks.data();
+  // A weight can be infeasible only if it exceeds a fair CPU's share,
+  // w x nr_cpus > total: with the heaviest below that, nothing is capped.
+  uint64_t total_weight = 0;
+  uint32_t max_weight = 0;
+  for (int i = 0; i < nr_tasks_; ++i) {
+    total_weight += tasks[i].weight;
+    max_weight = std::max(max_weight, tasks[i].weight);
+  }
+  if (nr_cpus <= 1 || static_cast<double>(max_weight) * nr_cpus <=
+                          static_cast<double>(total_weight)) {
+    return;
+  }
   // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible; keep
   // the heaviest seen in a min-heap of (weight, task).
-  const size_t keep =
-      plan_.saturated ? static_cast<size_t>(std::max(0.0, std::ceil(nr_cpus)))
-                      : 0;
-  head_.assign(static_cast<size_t>(nd) * kBuckets, -1);
-  // A filed node's link is written before it is read: no zeroing.
-  next_.reset(new int[nr_tasks_ + keep]);
+  const size_t keep = static_cast<size_t>(std::ceil(nr_cpus));
   std::vector<std::pair<uint32_t, int>> heavy;
   auto lighter = [](const std::pair<uint32_t, int>& a,
                     const std::pair<uint32_t, int>& b) { return a > b; };
-  double total_weight = 0;
-  const TaskLoad* tasks = snapshot_.tasks.data();
   for (int i = 0; i < nr_tasks_; ++i) {
-    const TaskLoad& t = tasks[i];
-    double x = t.duty_cycle;
-    if (plan_.saturated) {
-      x *= t.weight / 100.0;
-      total_weight += t.weight;
-      if (heavy.size() < keep || (keep > 0 && t.weight > heavy.front().first)) {
-        heavy.emplace_back(t.weight, i);
-        std::push_heap(heavy.begin(), heavy.end(), lighter);
-        if (heavy.size() > keep) {
-          std::pop_heap(heavy.begin(), heavy.end(), lighter);
-          heavy.pop_back();
-        }
+    const uint32_t w = tasks[i].weight;
+    if (heavy.size() < keep || w > heavy.front().first) {
+      heavy.emplace_back(w, i);
+      std::push_heap(heavy.begin(), heavy.end(), lighter);
+      if (heavy.size() > keep) {
+        std::pop_heap(heavy.begin(), heavy.end(), lighter);
+        heavy.pop_back();
       }
     }
-    const int d = t.domain;
-    if (static_cast<unsigned>(d) >= static_cast<unsigned>(nd) || !(x > 0)) {
-      continue;
-    }
-    int& h = Head(d, BucketOf(x));
-    next_[i] = h;
-    h = i;
   }
-  if (heavy.empty()) return;
-  // Saturated: weights count, capped where infeasible (a weight can only be
-  // infeasible if it exceeds a fair CPU's share, so only the heaviest few
-  // are looked at).
   std::vector<double> weights;
   double heavy_total = 0;
   for (const auto& [w, i] : heavy) {
     weights.push_back(w);
     heavy_total += w;
   }
-  cap_ = HeavyCap(weights, total_weight - heavy_total, nr_cpus);
-  std::sort(heavy.begin(), heavy.end(),
-            [](const auto& a, const auto& b) { return a.second < b.second; });
+  cap_ = HeavyCap(weights, static_cast<double>(total_weight) - heavy_total,
+                  nr_cpus);
+  const int nd = static_cast<int>(domains_.size());
   for (const auto& [w, i] : heavy) {
-    const TaskLoad& t = tasks[i];
-    const int d = t.domain;
+    const int d = tasks[i].domain;
     if (w <= cap_ || static_cast<unsigned>(d) >= static_cast<unsigned>(nd))
       continue;
-    load_[d] -= t.duty_cycle * (w - cap_) / 100.0;
+    load_[d] -= tasks[i].duty_cycle * (w - cap_) / 100.0;
+  }
+}
+
+void Balancer::FileSourceTasks() {
+  const int nd = static_cast<int>(domains_.size());
+  source_slot_.assign(nd, -1);
+  int nr_sources = 0;
+  for (int d = 0; d < nd; ++d) {
+    if (is_source_[d]) source_slot_[d] = nr_sources++;
+  }
+  if (nr_sources == 0) return;
+  head_.assign(static_cast<size_t>(nr_sources) * kBuckets, -1);
+  // A filed task's link is written before it is read: no zeroing.
+  next_.reset(new int[nr_tasks_]);
+  const TaskLoad* tasks = snapshot_.tasks.data();
+  const int* slot = source_slot_.data();
+  for (int i = 0; i < nr_tasks_; ++i) {
+    const int d = tasks[i].domain;
+    if (static_cast<unsigned>(d) >= static_cast<unsigned>(nd) || slot[d] < 0)
+      continue;
     const double x = LoadOf(i);
     if (!(x > 0)) continue;
-    const int node = nr_tasks_ + static_cast<int>(refiled_.size());
-    refiled_.push_back(i);
     int& h = Head(d, BucketOf(x));
-    next_[node] = h;
-    h = node;
+    next_[i] = h;
+    h = i;
   }
 }
 
@@ -211,14 +220,11 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
   const int want = BucketOf(limit);
   auto take = [&](int b) {
     int* link = &Head(from, b);
-    for (int n = *link; n >= 0; link = &next_[n], n = *link) {
-      const bool extra = n >= nr_tasks_;
-      const int i = extra ? refiled_[n - nr_tasks_] : n;
+    for (int i = *link; i >= 0; link = &next_[i], i = *link) {
       const TaskLoad& t = snapshot_.tasks[i];
-      if (!extra && plan_.saturated && t.weight > cap_) continue;  // refiled
       const double x = LoadOf(i);
       if (x < 2 * limit && x <= max_load && t.allowed[to]) {
-        *link = next_[n];
+        *link = next_[i];
         load_[from] -= x;
         load_[to] += x;
         plan_.migrations.push_back({t.uid, t.pid, from, to, x});
@@ -366,12 +372,13 @@ Plan Balancer::Run() {
     load_[d] = plan_.saturated ? snapshot_.domains[d].load
                                : snapshot_.domains[d].runnable;
   }
-  if (load_.sum() > 0) FileTasks();  // lowers load_ by the capped weights
+  if (plan_.saturated && load_.sum() > 0) CapWeights();  // lowers load_
   const double total_cap = capacity_.sum();
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
   if (avg_ > 0) {
     MarkSources();
+    FileSourceTasks();
     BalanceNodes();
     for (int n = 0; n < nr_nodes_; ++n) BalanceInsideNode(n);
   }
