@@ -11,7 +11,7 @@
 # BPF/BTF/sched_ext + virtiofs + NUMA + PVH, no modules.
 set -euo pipefail
 CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
-VER=${LINUX_SOURCE_VERSION:-$(apt-cache madison linux-source-6.12 | awk '{print $3}' | sort -V | tail -1)}
+VER=${LINUX_SOURCE_VERSION:-$(apt-cache madison linux-source-6.12 | awk '$1 == "linux-source-6.12" && $NF == "Packages" {print $3}' | sort -V | tail -1)}
 [ -n "$VER" ] || { echo "build-kernel-6.12: linux-source-6.12 unknown to apt (run tools/setup.sh)" >&2; exit 1; }
 UP=${VER%%-*}
 OUT=$CACHE/kernels/custom-$UP-scx
