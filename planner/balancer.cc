@@ -7,7 +7,6 @@
 #include <cstring>
 #include <functional>
 #include <limits>
-#include <memory>
 #include <numeric>
 
 namespace atlas {
@@ -58,12 +57,26 @@ double HeavyCap(const std::vector<double>& weights, double rest,
   return k == 0 ? kNone : rest / (nr_cpus - k);
 }
 
+// The per-task and per-(domain, bucket) arrays, kept across passes (per
+// thread): a pass allocates nothing once they have grown.
+struct Scratch {
+  std::vector<int> head, next;
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 class Balancer {
  public:
   Balancer(const LoadSnapshot& snapshot,
            const std::vector<BalanceDomain>& domains,
            const BalanceParams& params)
-      : snapshot_(snapshot), domains_(domains), params_(params) {}
+      : snapshot_(snapshot),
+        domains_(domains),
+        params_(params),
+        head_(ThreadScratch().head),
+        next_(ThreadScratch().next) {}
 
   Plan Run();
 
@@ -110,8 +123,8 @@ class Balancer {
   Eigen::VectorXd capacity_;                              // per domain
   Eigen::MatrixXd node_of_;  // nodes x domains, 1 where the domain is
   // Bucket lists of the source domains, linked through next_ (per task).
-  std::vector<int> head_;        // per (source slot, bucket): first task, or -1
-  std::unique_ptr<int[]> next_;  // per task
+  std::vector<int>& head_;       // per (source slot, bucket): first task, or -1
+  std::vector<int>& next_;       // per task
   std::vector<char> is_source_;  // per domain
   std::vector<int> source_slot_;          // per domain: its lists, or -1
   std::vector<int> from_, to_, members_;  // scratch of the move loops
@@ -177,7 +190,7 @@ void Balancer::FileSourceTasks() {
   if (nr_sources == 0) return;
   head_.assign(static_cast<size_t>(nr_sources) * kBuckets, -1);
   // A filed task's link is written before it is read: no zeroing.
-  next_.reset(new int[nr_tasks_]);
+  if (next_.size() < static_cast<size_t>(nr_tasks_)) next_.resize(nr_tasks_);
   const TaskLoad* tasks = snapshot_.tasks.data();
   const int* slot = source_slot_.data();
   for (int i = 0; i < nr_tasks_; ++i) {

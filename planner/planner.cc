@@ -6,8 +6,13 @@
 namespace atlas {
 
 Plan Planner::BalanceOnce(uint64_t now_ns) {
-  const LoadSnapshot snapshot = source_->ReadSnapshot(now_ns);
+  auto now = [this] { return clock_ != nullptr ? clock_() : 0; };
+  const uint64_t t0 = now();
+  LoadSnapshot& snapshot = snapshot_;
+  source_->ReadSnapshot(now_ns, &snapshot);
+  const uint64_t t1 = now();
   Plan plan = Balance(snapshot, layout_.domains, balance_);
+  const uint64_t t2 = now();
   std::vector<Migration> written;
   for (const Migration& m : plan.migrations) {
     if (source_->RequestMigration(m.pid, m.uid, m.to).ok()) {
@@ -17,6 +22,8 @@ Plan Planner::BalanceOnce(uint64_t now_ns) {
     }
   }
   plan.migrations = std::move(written);
+  const uint64_t t3 = now();
+  last_cost_ = {t1 - t0, t2 - t1, t3 - t2, snapshot.tasks.size()};
   return plan;
 }
 

@@ -24,12 +24,21 @@ namespace atlas {
 class LoadSource {
  public:
   virtual ~LoadSource() = default;
-  virtual LoadSnapshot ReadSnapshot(uint64_t now_ns) = 0;
+  // Fills `out` (its buffers are reused from pass to pass).
+  virtual void ReadSnapshot(uint64_t now_ns, LoadSnapshot* out) = 0;
   // Busy nanoseconds per CPU id, monotonically increasing.
   virtual std::vector<uint64_t> ReadCpuBusy() = 0;
   virtual absl::Status RequestMigration(uint32_t pid, uint64_t uid,
                                         int domain) = 0;
   virtual void ApplyTuning(const Tuning& tuning) = 0;
+};
+
+// What the last BalanceOnce cost, phase by phase (zero without a clock).
+struct PassCost {
+  uint64_t read_ns = 0;     // reading the snapshot from the source
+  uint64_t balance_ns = 0;  // Balance()
+  uint64_t write_ns = 0;    // writing the migration requests
+  uint64_t tasks = 0;       // tasks in the snapshot
 };
 
 struct PlannerLayout {
@@ -50,6 +59,11 @@ class Planner {
   Plan BalanceOnce(uint64_t now_ns);
   Tuning TuneOnce(uint64_t now_ns);
 
+  // A monotonic clock in ns to time each pass's phases with (the planner
+  // reads no clock of its own); last_cost() is the last pass's split.
+  void set_clock(uint64_t (*clock)()) { clock_ = clock; }
+  const PassCost& last_cost() const { return last_cost_; }
+
  private:
   LoadSource* source_;
   PlannerLayout layout_;
@@ -57,6 +71,9 @@ class Planner {
   TunerParams tuner_;
   std::vector<uint64_t> last_busy_;
   uint64_t last_tune_ns_ = 0;
+  uint64_t (*clock_)() = nullptr;
+  PassCost last_cost_;
+  LoadSnapshot snapshot_;  // kept across passes: its buffers are reused
 };
 
 }  // namespace atlas

@@ -14,6 +14,7 @@
 
 #include "planner/planner.h"
 #include "scheduler/bpf_scheduler.h"
+#include "scheduler/task_snaps.h"
 
 namespace atlas {
 
@@ -24,7 +25,7 @@ class BpfLoadSource : public LoadSource {
   BpfLoadSource(BpfScheduler* sched, uint64_t max_age_ns)
       : sched_(sched), max_age_ns_(max_age_ns) {}
 
-  LoadSnapshot ReadSnapshot(uint64_t now_ns) override;
+  void ReadSnapshot(uint64_t now_ns, LoadSnapshot* out) override;
   std::vector<uint64_t> ReadCpuBusy() override { return sched_->ReadCpuBusy(); }
   absl::Status RequestMigration(uint32_t pid, uint64_t uid,
                                 int domain) override {
@@ -37,6 +38,7 @@ class BpfLoadSource : public LoadSource {
  private:
   BpfScheduler* sched_;
   uint64_t max_age_ns_;
+  TaskSnapReader reader_;
 };
 
 }  // namespace atlas

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +16,7 @@
 #include "scheduler/bpf_util.h"
 #include "scheduler/clock.h"
 #include "scheduler/dom_load_avg.h"
+#include "scheduler/task_snaps.h"
 
 namespace atlas {
 absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
@@ -222,31 +222,7 @@ std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
 }
 
 std::vector<atlas_task_snap> BpfScheduler::ReadTaskSnaps() const {
-  std::unordered_map<uint64_t, atlas_task_snap> newest;
-  const size_t n = static_cast<size_t>(nr_domains_) * ATLAS_SNAP_SLOTS;
-  for (size_t i = 0; i < n; ++i) {
-    // Accept the slot only if it was not being rewritten while we copied:
-    // the same non-zero uid before and after the copy.
-    const uint64_t uid = __atomic_load_n(&task_snaps_[i].uid, __ATOMIC_ACQUIRE);
-    if (uid == 0) continue;
-    atlas_task_snap snap;
-    std::memcpy(&snap, &task_snaps_[i], sizeof(snap));
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&task_snaps_[i].uid, __ATOMIC_RELAXED) != uid ||
-        snap.uid != uid) {
-      continue;
-    }
-    auto [it, inserted] = newest.emplace(snap.uid, snap);
-    if (!inserted && snap.updated_at > it->second.updated_at) it->second = snap;
-  }
-  std::vector<atlas_task_snap> out;
-  out.reserve(newest.size());
-  for (auto& [uid, snap] : newest) out.push_back(snap);
-  std::sort(out.begin(), out.end(),
-            [](const atlas_task_snap& a, const atlas_task_snap& b) {
-              return a.uid < b.uid;
-            });
-  return out;
+  return NewestTaskSnaps(task_snaps_, nr_task_snap_slots());
 }
 
 std::vector<uint64_t> BpfScheduler::ReadCpuBusy() const {

@@ -86,6 +86,12 @@ class BpfScheduler {
   std::vector<DomainLoad> ReadDomainLoads(uint64_t now_ns) const;
   // The newest snapshot of each recently active task; no syscall.
   std::vector<atlas_task_snap> ReadTaskSnaps() const;
+  // The task_snaps rings themselves (mmap'ed, written by BPF meanwhile),
+  // for a TaskSnapReader that keeps its buffers across passes.
+  const atlas_task_snap* task_snap_slots() const { return task_snaps_; }
+  size_t nr_task_snap_slots() const {
+    return static_cast<size_t>(nr_domains_) * ATLAS_SNAP_SLOTS;
+  }
   // Busy nanoseconds of each CPU id since load; no syscall.
   std::vector<uint64_t> ReadCpuBusy() const;
 

@@ -109,10 +109,14 @@ class StatsHub {
       }
     }
   }
-  void Balanced(const Plan& plan, uint64_t took_ns) {
+  void Balanced(const Plan& plan, uint64_t took_ns, const PassCost& cost) {
     std::lock_guard<std::mutex> lock(mu_);
     ++base_.balance_passes;
     base_.last_pass_ns = took_ns;
+    base_.last_pass_read_ns = cost.read_ns;
+    base_.last_pass_balance_ns = cost.balance_ns;
+    base_.last_pass_write_ns = cost.write_ns;
+    base_.last_pass_tasks = cost.tasks;
     base_.last_pass_requested = plan.migrations.size();
     if (sched_ != nullptr) {
       const std::vector<DomainLoad> loads =
@@ -250,6 +254,7 @@ int RunBalanced(const RunOptions& options) {
         2 * static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.interval)));
     Planner planner(&source, std::move(planner_layout), options.balance,
                     options.tuner);
+    planner.set_clock(&MonotonicNs);
     absl::Time next_balance = absl::Now() + options.interval;
     uint64_t last_applied = 0, last_rejected = 0;
     absl::Time next_tune = absl::Now();
@@ -271,7 +276,7 @@ int RunBalanced(const RunOptions& options) {
             Counter(**sched, ATLAS_STAT_MIGRATE_STALE);
         const uint64_t pass_start = MonotonicNs();
         const Plan plan = planner.BalanceOnce(pass_start);
-        hub.Balanced(plan, MonotonicNs() - pass_start);
+        hub.Balanced(plan, MonotonicNs() - pass_start, planner.last_cost());
         if (!plan.migrations.empty() || plan.failed_writes ||
             applied != last_applied || rejected != last_rejected) {
           std::printf(

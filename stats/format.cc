@@ -140,9 +140,12 @@ std::string RenderTable(const json& top) {
       Paths(top, "enq_"));
   absl::StrAppendFormat(
       &out,
-      "balance  %.0f passes (last %.0fus, %.0f requested)  migrations %.0f "
+      "balance  %.0f passes (last %.0fus: read %.0f, balance %.0f, write "
+      "%.0f; %.0f tasks, %.0f requested)  migrations %.0f "
       "applied, %.0f rejected  greedy: direct [%s] kick [%s]\n",
       Num(top, "balance_passes"), Num(top, "last_pass_us"),
+      Num(top, "last_pass_read_us"), Num(top, "last_pass_balance_us"),
+      Num(top, "last_pass_write_us"), Num(top, "last_pass_tasks"),
       Num(top, "last_pass_requested"), Num(top, "migrations_applied"),
       Num(top, "migrations_rejected"),
       IdList(Arr(top, "direct_greedy_domains")),
@@ -238,6 +241,17 @@ std::string RenderOpenMetrics(const json& top) {
   }
   gauge("atlas_last_pass_seconds", "duration of the last balance pass",
         Num(top, "last_pass_us") / 1e6);
+  gauge("atlas_last_pass_read_seconds",
+        "of the last balance pass: reading the snapshot",
+        Num(top, "last_pass_read_us") / 1e6);
+  gauge("atlas_last_pass_balance_seconds",
+        "of the last balance pass: the balancer's math",
+        Num(top, "last_pass_balance_us") / 1e6);
+  gauge("atlas_last_pass_write_seconds",
+        "of the last balance pass: writing migration requests",
+        Num(top, "last_pass_write_us") / 1e6);
+  gauge("atlas_last_pass_tasks", "tasks in the last balance pass's snapshot",
+        Num(top, "last_pass_tasks"));
   gauge("atlas_slice_seconds", "current time slice",
         Num(top, "slice_us") / 1e6);
   gauge("atlas_cpu_busy_ratio", "average CPU utilization since start",

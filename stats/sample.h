@@ -37,10 +37,14 @@ struct StatsSample {
   std::vector<DomainSample> domains;  // by domain id
   uint64_t slice_ns = 0;
   bool load_balance = true;
-  uint64_t balance_passes = 0;       // cumulative
-  uint64_t last_pass_ns = 0;         // how long the last pass took
-  uint64_t last_pass_requested = 0;  // migrations it requested
-  uint64_t restarts = 0;             // reloads after CPU hotplug etc.
+  uint64_t balance_passes = 0;        // cumulative
+  uint64_t last_pass_ns = 0;          // how long the last pass took
+  uint64_t last_pass_requested = 0;   // migrations it requested
+  uint64_t last_pass_read_ns = 0;     // ... of it: reading the snapshot
+  uint64_t last_pass_balance_ns = 0;  // ... the balancer's math
+  uint64_t last_pass_write_ns = 0;    // ... writing the requests
+  uint64_t last_pass_tasks = 0;       // tasks the snapshot held
+  uint64_t restarts = 0;              // reloads after CPU hotplug etc.
   // User mode (--mode=user); zero / -1 in balanced mode.
   uint64_t user_scheduled = 0;  // tasks held by the userspace policy
   uint64_t user_running = 0;    // tasks running on a CPU

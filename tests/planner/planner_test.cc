@@ -29,12 +29,24 @@ TEST(Tune, FullMachineGetsTheShortSlice) {
   EXPECT_THAT(t.kick_greedy, ElementsAre(false, false));
 }
 
+// A fake clock: each reading advances it 7 ns; the fake source advances it
+// 300 ns per snapshot read and 50 ns per request written.
+uint64_t g_fake_ns = 0;
+uint64_t FakeClock() {
+  g_fake_ns += 7;
+  return g_fake_ns;
+}
+
 class FakeSource : public LoadSource {
  public:
-  LoadSnapshot ReadSnapshot(uint64_t) override { return snapshot; }
+  void ReadSnapshot(uint64_t, LoadSnapshot* out) override {
+    g_fake_ns += 300;
+    *out = snapshot;
+  }
   std::vector<uint64_t> ReadCpuBusy() override { return busy; }
   absl::Status RequestMigration(uint32_t pid, uint64_t uid,
                                 int domain) override {
+    g_fake_ns += 50;
     requests.push_back({uid, pid, -1, domain, 0});
     return absl::OkStatus();
   }
@@ -68,6 +80,18 @@ TEST(Planner, BalanceOnceWritesThePlan) {
   ASSERT_EQ(source.requests.size(), 1u);
   EXPECT_EQ(source.requests[0].to, 1);
   EXPECT_EQ(source.requests[0].uid, plan.migrations[0].uid);
+  // No clock given: no cost recorded.
+  EXPECT_EQ(planner.last_cost().read_ns, 0u);
+  EXPECT_EQ(planner.last_cost().tasks, 2u);
+
+  // With a clock, each phase gets the time spent in it.
+  planner.set_clock(&FakeClock);
+  plan = planner.BalanceOnce(2);
+  ASSERT_EQ(plan.migrations.size(), 1u);
+  EXPECT_EQ(planner.last_cost().read_ns, 300u + 7);
+  EXPECT_EQ(planner.last_cost().balance_ns, 7u);
+  EXPECT_EQ(planner.last_cost().write_ns, 50u + 7);
+  EXPECT_EQ(planner.last_cost().tasks, 2u);
 }
 
 TEST(Planner, TuneOnceTurnsBusyTimeIntoUtilization) {

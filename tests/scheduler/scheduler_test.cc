@@ -17,6 +17,7 @@
 #include "scheduler/preflight.h"
 #include "scheduler/ravg.h"
 #include "scheduler/stats.h"
+#include "scheduler/task_snaps.h"
 #include "scheduler/topo_check.h"
 #include "topology/domains.h"
 #include "topology/hwloc_loader.h"
@@ -219,6 +220,62 @@ DomainIntegrals Sum(const std::vector<atlas_dom_cpu_load>& cpus, uint64_t now) {
 }
 
 constexpr uint64_t kHalfLife = 1'000'000'000;
+
+atlas_task_snap Snap(uint64_t uid, uint32_t dom, uint64_t updated_at) {
+  atlas_task_snap s = {};
+  s.uid = uid;
+  s.pid = static_cast<uint32_t>(uid + 1000);
+  s.dom = dom;
+  s.updated_at = updated_at;
+  s.weight = 100;
+  s.dcyc = ATLAS_LOAD_ONE / 2;
+  return s;
+}
+
+TEST(TaskSnaps, TheNewestCopyOfEachTaskInFirstSlotOrder) {
+  // Two rings of 4 slots: task 5 sits in both (it changed domain; the
+  // copy in domain 1 is newer), task 3 twice in domain 0, empty slots.
+  std::vector<atlas_task_snap> slots(2 * 4);
+  slots[0] = Snap(5, 0, 100);
+  slots[1] = Snap(3, 0, 50);
+  slots[2] = Snap(3, 0, 70);
+  slots[5] = Snap(5, 1, 200);
+  slots[6] = Snap(9, 1, 10);
+  const std::vector<atlas_task_snap> got =
+      NewestTaskSnaps(slots.data(), slots.size());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].uid, 5u);
+  EXPECT_EQ(got[0].dom, 1u);
+  EXPECT_EQ(got[0].updated_at, 200u);
+  EXPECT_EQ(got[1].uid, 3u);
+  EXPECT_EQ(got[1].updated_at, 70u);
+  EXPECT_EQ(got[2].uid, 9u);
+  // The same slots again, with a reader that keeps its buffers: the same.
+  TaskSnapReader reader;
+  reader.Read(slots.data(), slots.size());
+  const std::vector<atlas_task_snap>& again =
+      reader.Read(slots.data(), slots.size());
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[0].updated_at, 200u);
+  EXPECT_EQ(again[1].updated_at, 70u);
+}
+
+TEST(TaskSnaps, EveryReachableDomainBitAndTheDecayedDutyCycle) {
+  atlas_task_snap s = Snap(7, 2, 1'000'000'000);
+  s.allowed_doms[0] = (1ull << 0) | (1ull << 2) | (1ull << 63);
+  s.allowed_doms[ATLAS_DOM_WORDS - 1] |= 1ull << 1;  // domain 64 * (W-1) + 1
+  const TaskLoad t = TaskLoadFromSnap(s, 1'000'000'000, 1'000'000'000);
+  EXPECT_EQ(t.uid, 7u);
+  EXPECT_EQ(t.pid, 1007u);
+  EXPECT_EQ(t.domain, 2);
+  EXPECT_EQ(t.allowed.count(), 4u);
+  EXPECT_TRUE(t.allowed[0] && t.allowed[2] && t.allowed[63]);
+  EXPECT_TRUE(t.allowed[64 * (ATLAS_DOM_WORDS - 1) + 1]);
+  EXPECT_NEAR(t.duty_cycle, 0.5, 1e-9);  // read at its own time: as stored
+  // One half-life later, not runnable meanwhile: half of it.
+  EXPECT_NEAR(TaskLoadFromSnap(s, 2'000'000'000, 1'000'000'000).duty_cycle,
+              0.25, 1e-3);
+}
 
 TEST(DomainLoadAverage, AConstantLoadIsApproachedAsTheRunningAverageWould) {
   std::vector<atlas_dom_cpu_load> cpus(2);

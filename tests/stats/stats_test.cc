@@ -65,6 +65,10 @@ StatsSample MakeSample(uint64_t step) {
   s.slice_ns = 20'000'000;
   s.balance_passes = step;
   s.last_pass_ns = 40'000;
+  s.last_pass_read_ns = 30'000;
+  s.last_pass_balance_ns = 6'000;
+  s.last_pass_write_ns = 4'000;
+  s.last_pass_tasks = 136;
   return s;
 }
 
@@ -88,6 +92,11 @@ TEST(Report, CountersAreDeltasAndFirstReportIsSinceStart) {
   EXPECT_DOUBLE_EQ(later["period_s"].get<double>(), 2.0);
   EXPECT_NEAR(later["event_pct"]["dispatch_domain"].get<double>(), 75, 1e-9);
   EXPECT_NEAR(later["cpu_busy_pct"].get<double>(), 50, 1e-9);
+  EXPECT_DOUBLE_EQ(later["last_pass_us"].get<double>(), 40);
+  EXPECT_DOUBLE_EQ(later["last_pass_read_us"].get<double>(), 30);
+  EXPECT_DOUBLE_EQ(later["last_pass_balance_us"].get<double>(), 6);
+  EXPECT_DOUBLE_EQ(later["last_pass_write_us"].get<double>(), 4);
+  EXPECT_EQ(later["last_pass_tasks"], 136);
   // A sample from another scheduler instance is not a baseline.
   StatsSample other = s1;
   other.started_ns = 7;

@@ -3,7 +3,7 @@
 #
 # tools/vm/build-kernel-6.12.sh: build a small 6.12 LTS guest kernel with
 # sched_ext, to check scx_atlas on the older kfunc names (Debian's 6.12
-# kernels do not enable CONFIG_SCHED_CLASS_EXT). ~15 min on 2 cores; the
+# kernels do not enable CONFIG_SCHED_CLASS_EXT). ~20 min on 2 cores; the
 # result is cached. Prints the path of the stripped vmlinux, for
 #   tools/vm/vm-run -k "$(tools/vm/build-kernel-6.12.sh)" CMD
 # Source: Debian's linux-source-6.12 (bookworm-security, newest, or
