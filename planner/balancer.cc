@@ -120,8 +120,10 @@ class Balancer {
   double avg_ = 0;  // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
   Eigen::VectorXd load_;                                  // per domain
-  Eigen::VectorXd capacity_;                              // per domain
-  Eigen::MatrixXd node_of_;  // nodes x domains, 1 where the domain is
+  Eigen::VectorXd node_load_;   // per node: kept up to date by every move
+  std::vector<double> excess_;  // per domain: MoveFromTo's candidates
+  Eigen::VectorXd capacity_;    // per domain
+  Eigen::MatrixXd node_of_;     // nodes x domains, 1 where the domain is
   // Bucket lists of the source domains, linked through next_ (per task).
   std::vector<int>& head_;       // per (source slot, bucket): first task, or -1
   std::vector<int>& next_;       // per task
@@ -240,6 +242,8 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
         *link = next_[i];
         load_[from] -= x;
         load_[to] += x;
+        node_load_[domains_[from].node] -= x;
+        node_load_[domains_[to].node] += x;
         plan_.migrations.push_back({t.uid, t.pid, from, to, x});
         return true;
       }
@@ -260,8 +264,7 @@ void Balancer::BalanceNodes() {
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
   Eigen::VectorXd imbalance(nr_nodes_);
   for (;;) {
-    imbalance.noalias() = node_of_ * load_;
-    imbalance -= avg_ * node_cap;
+    imbalance = node_load_ - avg_ * node_cap;
     Eigen::Index push = 0, pull = 0;
     imbalance.maxCoeff(&push);
     imbalance.minCoeff(&pull);
@@ -345,12 +348,15 @@ bool Balancer::MoveFromTo(std::vector<int>& from, std::vector<int>& to,
   if (from.empty() || to.empty()) return false;
   // Usually the most loaded source and the least loaded target make a
   // move: try them before sorting (O(domains) per move instead of
-  // O(domains log domains)).
-  auto more = [&](int a, int b) {
-    return excess(a) != excess(b) ? excess(a) > excess(b) : a < b;
+  // O(domains log domains)). Each candidate's excess is computed once.
+  for (int d : from) excess_[d] = excess(d);
+  for (int d : to) excess_[d] = excess(d);
+  const double* ex = excess_.data();
+  auto more = [ex](int a, int b) {
+    return ex[a] != ex[b] ? ex[a] > ex[b] : a < b;
   };
-  auto less = [&](int a, int b) {
-    return excess(a) != excess(b) ? excess(a) < excess(b) : a < b;
+  auto less = [ex](int a, int b) {
+    return ex[a] != ex[b] ? ex[a] < ex[b] : a < b;
   };
   const int s0 = *std::min_element(from.begin(), from.end(), more);
   const int t0 = *std::min_element(to.begin(), to.end(), less);
@@ -390,6 +396,8 @@ Plan Balancer::Run() {
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
   if (avg_ > 0) {
+    node_load_ = node_of_ * load_;
+    excess_.resize(nd);
     MarkSources();
     FileSourceTasks();
     BalanceNodes();
