@@ -20,7 +20,7 @@ start_atlas --stats=1 --metrics_listen=127.0.0.1:9464
 mode=$(stat -c %a $SOCK)
 [ "$mode" = 600 ] || fail "socket mode $mode, want 600"
 echo "socket $SOCK mode $mode"
-stress-ng --cpu 4 --timeout 20 > /tmp/stress.log 2>&1 &
+stress-ng --cpu 4 --timeout 40 > /tmp/stress.log 2>&1 &
 STRESS=$!
 sleep 4
 "$STATS" --json > /tmp/j1.json || fail "atlas_stats --json failed: $(cat /tmp/j1.json)"
@@ -31,7 +31,21 @@ echo "dispatch_total: $d1 then $d2; domain loads: $(jq -c '[.domains[] | .load]'
 [ "$d2" -gt "$d1" ] && [ "$d1" -gt 0 ] || fail "dispatch totals not growing: $d1 -> $d2"
 [ "$(jq '.domains | length' /tmp/j2.json)" = 2 ] || fail "want 2 domains: $(jq -c .domains /tmp/j2.json)"
 jq -e '[.domains[] | .load > 0] | all' /tmp/j2.json > /dev/null || fail "a domain has no load under stress-ng"
-jq -e '.mode == "balanced" and .cpu_busy_pct > 50 and .nodes["1"].load > 0' /tmp/j2.json > /dev/null ||
+# 4 CPU hogs on 4 CPUs: the machine reads more than half busy once they
+# are spread. They start in their parent's domain (fork placement keeps
+# children there) and the planner spreads them; one CI run still read them
+# all in node 0 six seconds in (busy 47.8 %, node 0 at 90 %, node 1 at 5 %),
+# so the figure is read again, 2 s apart, for up to 20 s.
+busy_ok() {
+  jq -e '.mode == "balanced" and .cpu_busy_pct > 50 and .nodes["1"].load > 0' "$1" > /dev/null
+}
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  busy_ok /tmp/j2.json && break
+  echo "not yet: $(jq -c '{cpu_busy_pct, node_util: [.nodes[] | .util_pct]}' /tmp/j2.json)"
+  sleep 2
+  "$STATS" --json > /tmp/j2.json || fail "atlas_stats --json failed"
+done
+busy_ok /tmp/j2.json ||
   fail "mode/busy/node figures wrong: $(jq -c '{mode, cpu_busy_pct, nodes}' /tmp/j2.json)"
 echo "--- atlas_stats (table, under stress-ng --cpu 4) ---"
 "$STATS" | tee /tmp/table.txt
@@ -71,7 +85,7 @@ timeout -s INT 3 "$ATLAS_BIN" --monitor=1 > /tmp/monitor.txt 2>&1
 grep -q '^scx_atlas balanced' /tmp/monitor.txt || fail "--monitor printed no table: $(head -3 /tmp/monitor.txt)"
 grep -qE '^1 +1 .*\|#+ *\|' /tmp/monitor.txt || fail "--monitor: no load bar for domain 1: $(cat /tmp/monitor.txt | head -12)"
 grep -q '^scx_atlas balanced' "$ATLAS_LOG" || fail "--stats=1 printed no table"
-wait $STRESS
+kill $STRESS 2>/dev/null; wait $STRESS
 
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC after SIGINT"
