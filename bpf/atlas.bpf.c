@@ -290,10 +290,13 @@ void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
 	if (!taskc)
 		return;
 	if (taskc->runnable) {
+		u32 load_w = load_weight(weight);
+
 		if (load_tracking)
-			dom_load_adjust(taskc->dom, (s64)weight - taskc->weight, 0, 0, 0,
+			dom_load_adjust(taskc->dom, (s64)load_w - taskc->load_w, 0, 0, 0,
 					bpf_ktime_get_ns());
 		dom_count_adjust(taskc->dom, 0, (s64)weight - taskc->weight);
+		taskc->load_w = load_w;
 	}
 	taskc->weight = weight;
 }
@@ -377,6 +380,7 @@ s32 BPF_STRUCT_OPS(atlas_init_task, struct task_struct *p, struct scx_init_task_
 	compute_allowed(p, taskc, p->cpus_ptr);
 	taskc->dom = pick_domain(p, taskc);
 	dom_count_adjust(taskc->dom, 1, 0);
+	task_slot_alloc(taskc);
 	return 0;
 }
 
@@ -390,11 +394,12 @@ void BPF_STRUCT_OPS(atlas_exit_task, struct task_struct *p, struct scx_exit_task
 		return;
 	if (taskc->runnable) {
 		if (load_tracking)
-			dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0,
+			dom_load_adjust(taskc->dom, -(s64)taskc->load_w, -1, 0, 0,
 					bpf_ktime_get_ns());
 		dom_count_adjust(taskc->dom, 0, -(s64)taskc->weight);
 	}
 	dom_count_adjust(taskc->dom, -1, 0);
+	task_slot_free(taskc);
 	/* A request for a task that is gone would stay in the map for good. */
 	if (migrations_pending > 0 && (m = bpf_map_lookup_elem(&migrations, &pid)) &&
 	    m->uid == taskc->uid && !bpf_map_delete_elem(&migrations, &pid))

@@ -54,6 +54,13 @@ __u64 tune_gen;
 __u64 direct_greedy_doms[ATLAS_DOM_WORDS];
 __u64 kick_greedy_doms[ATLAS_DOM_WORDS];
 __s64 migrations_pending; /* userspace adds, BPF subtracts */
+/*
+ * Written by the planner every pass: the infeasible-weight cap (0 = none).
+ * A task's weight counts in its domain's load up to this cap, so a heavy
+ * task (a nice -20 kworker, weight 8868) that runs now and then does not
+ * swing its domain's load by 88 nice-0 tasks' worth; see load_weight().
+ */
+__u32 load_weight_cap;
 
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
@@ -119,7 +126,9 @@ struct task_ctx {
 	u64 allowed_doms[ATLAS_DOM_WORDS];
 	struct atlas_ravg dcyc;
 	u32 dom;
-	u32 weight; /* the weight counted in the domain's load */
+	u32 weight; /* the weight last seen (p->scx.weight) */
+	u32 load_w; /* the weight counted in the domain's load while runnable */
+	s32 slot; /* its task_snaps slot, or -1 */
 	u32 hog;
 	bool all_cpus;
 	bool is_kworker;

@@ -15,8 +15,9 @@
  * per-domain spinlock, and as much again atomic counters on one line per
  * domain (wakebench p99 x0.13 and requests/s x1.98 without them). Per-CPU
  * running averages of signed shares drifted apart; integrals do not.
- * Every domain also keeps a ring of its recently active tasks
- * (task_snaps): the planner reads both with no syscall.
+ * Every task also owns a slot in task_snaps, its planner's view (domain,
+ * duty cycle, weight, reachable domains): the planner reads both with no
+ * syscall.
  *
  * Migrations: userspace writes {uid, target} under a pid in the
  * migrations map; at the task's next wake-up, enqueue or tick the request
@@ -49,10 +50,20 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, ATLAS_MAX_DOMAINS *ATLAS_SNAP_SLOTS);
+	__uint(max_entries, ATLAS_MAX_TASK_SLOTS);
 	__type(key, u32);
 	__type(value, struct atlas_task_snap);
 } task_snaps SEC(".maps");
+
+/* Slots freed by exiting tasks, reused last-freed first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK);
+	__uint(max_entries, ATLAS_MAX_TASK_SLOTS);
+	__type(value, u32);
+} free_slots SEC(".maps");
+
+/* Slots ever handed out: [0, task_slots_used) holds every task's. */
+__u32 task_slots_used;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -162,6 +173,18 @@ static __always_inline void dom_count_adjust(u32 dom, s64 dtasks, s64 dweight)
 		__sync_fetch_and_add(&dl->weight_now, dweight);
 }
 
+/*
+ * The weight a task counts with in its domain's load: its weight, capped at
+ * the planner's infeasible-weight cap. What was added is kept in load_w and
+ * taken away again, whatever the cap is by then.
+ */
+static __always_inline u32 load_weight(u32 weight)
+{
+	u32 cap = load_weight_cap;
+
+	return cap && weight > cap ? cap : weight;
+}
+
 /* The task became runnable (weight counted once, whatever calls us). */
 static __always_inline void load_task_runnable(struct task_struct *p, struct task_ctx *taskc)
 {
@@ -171,12 +194,13 @@ static __always_inline void load_task_runnable(struct task_struct *p, struct tas
 		return;
 	taskc->runnable = true;
 	taskc->weight = p->scx.weight;
+	taskc->load_w = load_weight(taskc->weight);
 	if (!load_tracking)
 		return;
 	now = bpf_ktime_get_ns();
 	ravg_update(&taskc->dcyc, now);
 	taskc->dcyc.cur = ATLAS_LOAD_ONE;
-	dom_load_adjust(taskc->dom, taskc->weight, 1, 0, 0, now);
+	dom_load_adjust(taskc->dom, taskc->load_w, 1, 0, 0, now);
 	dom_count_adjust(taskc->dom, 0, taskc->weight);
 }
 
@@ -192,7 +216,7 @@ static __always_inline void load_task_quiescent(struct task_ctx *taskc)
 	now = bpf_ktime_get_ns();
 	ravg_update(&taskc->dcyc, now);
 	taskc->dcyc.cur = 0;
-	dom_load_adjust(taskc->dom, -(s64)taskc->weight, -1, 0, 0, now);
+	dom_load_adjust(taskc->dom, -(s64)taskc->load_w, -1, 0, 0, now);
 	dom_count_adjust(taskc->dom, 0, -(s64)taskc->weight);
 }
 
@@ -216,6 +240,7 @@ static __always_inline void compute_allowed(struct task_struct *p, struct task_c
 	}
 	online = mask_of(&misc_masks, MASK_ONLINE);
 	taskc->all_cpus = online && bpf_cpumask_subset((const struct cpumask *)online, cpumask);
+	taskc->snap_at = 0; /* show the new domains at the next snapshot */
 }
 
 /* The domain for a task: its CPU's if reachable, else the nearest reachable. */
@@ -248,22 +273,22 @@ static __always_inline u32 pick_domain(struct task_struct *p, struct task_ctx *t
 static __always_inline void move_task(struct task_ctx *taskc, u32 to)
 {
 	u32 from = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
-	s64 w = taskc->runnable ? taskc->weight : 0, r = taskc->runnable ? 1 : 0, hist = 0,
+	s64 w = taskc->runnable ? taskc->load_w : 0, r = taskc->runnable ? 1 : 0, hist = 0,
 	    hist_r = 0;
 	u64 now = bpf_ktime_get_ns();
 
 	to &= ATLAS_MAX_DOMAINS - 1;
 	if (load_tracking) {
 		ravg_update(&taskc->dcyc, now);
-		hist = (s64)(taskc->dcyc.avg * taskc->weight);
+		hist = (s64)(taskc->dcyc.avg * taskc->load_w);
 		hist_r = (s64)taskc->dcyc.avg;
 	}
 	if (load_tracking) {
 		dom_load_adjust(from, -w, -r, -hist, -hist_r, now);
 		dom_load_adjust(to, w, r, hist, hist_r, now);
 	}
-	dom_count_adjust(from, -1, -w);
-	dom_count_adjust(to, 1, w);
+	dom_count_adjust(from, -1, taskc->runnable ? -(s64)taskc->weight : 0);
+	dom_count_adjust(to, 1, taskc->runnable ? taskc->weight : 0);
 	taskc->vtime = taskc->vtime - dom_state_of(from)->vtime_now + dom_state_of(to)->vtime_now;
 	taskc->dom = to;
 	taskc->snap_at = 0; /* show the new domain at the next snapshot */
@@ -305,22 +330,50 @@ static __always_inline bool migration_pending(struct task_struct *p)
 	return migrations_pending > 0 && bpf_map_lookup_elem(&migrations, &pid);
 }
 
-/* Records the task in its domain's ring of recently active tasks. */
+/* A slot for a new task: a freed one, else a new one at the end. */
+static __always_inline void task_slot_alloc(struct task_ctx *taskc)
+{
+	u32 slot;
+
+	taskc->slot = -1;
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		slot = __sync_fetch_and_add(&task_slots_used, 1);
+		if (slot >= ATLAS_MAX_TASK_SLOTS) {
+			__sync_fetch_and_sub(&task_slots_used, 1);
+			stat_inc(ATLAS_STAT_TASK_NO_SLOT);
+			return;
+		}
+	}
+	taskc->slot = slot;
+}
+
+/* The task is gone: its slot reads empty and goes back on the stack. */
+static __always_inline void task_slot_free(struct task_ctx *taskc)
+{
+	struct atlas_task_snap *snap;
+	u32 slot;
+
+	if (taskc->slot < 0)
+		return;
+	slot = taskc->slot;
+	snap = bpf_map_lookup_elem(&task_snaps, &slot);
+	if (snap)
+		__sync_lock_test_and_set(&snap->uid, 0);
+	bpf_map_push_elem(&free_slots, &slot, 0);
+	taskc->slot = -1;
+}
+
+/* Rewrites the task's slot, at most every ATLAS_SNAP_MIN_NS. */
 static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx *taskc)
 {
 	struct atlas_task_snap *snap;
-	struct atlas_dom_load *dl;
 	u32 dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1), key;
 	u64 now = bpf_ktime_get_ns();
 
-	if (now - taskc->snap_at < ATLAS_SNAP_MIN_NS)
+	if (taskc->slot < 0 || now - taskc->snap_at < ATLAS_SNAP_MIN_NS)
 		return;
 	taskc->snap_at = now;
-	dl = bpf_map_lookup_elem(&dom_loads, &dom);
-	if (!dl)
-		return;
-	key = dom * ATLAS_SNAP_SLOTS +
-	      (__sync_fetch_and_add(&dl->snap_cursor, 1) % ATLAS_SNAP_SLOTS);
+	key = taskc->slot;
 	snap = bpf_map_lookup_elem(&task_snaps, &key);
 	if (!snap)
 		return;

@@ -9,15 +9,17 @@
 #include <limits>
 #include <numeric>
 
+#include "planner/task_slots.h"
+
 namespace atlas {
 namespace {
 
-// The tasks of the source domains (those above their share, the only ones
-// a move takes from) are filed into a list per (source, load bucket);
-// buckets are a log scale of load, 4 per doubling, so a move finds a task
-// near the wanted load without scanning or sorting. The lists are linked
-// through one int per task; the tasks of other domains are only looked at
-// (their domain), never filed.
+// The tasks are read where BPF keeps them (the task_snaps slots), once per
+// pass: every task's domain and weight (for the weight cap), and only the
+// tasks of the source domains (those a move can take from) are copied,
+// decoded and filed into a list per (source, load bucket); buckets are a
+// log scale of load, 4 per doubling, so a move finds a task near the
+// wanted load without scanning or sorting.
 constexpr int kBuckets = 96;
 
 int BucketOf(double load) {
@@ -57,10 +59,46 @@ double HeavyCap(const std::vector<double>& weights, double rest,
   return k == 0 ? kNone : rest / (nr_cpus - k);
 }
 
-// The per-task and per-(domain, bucket) arrays, kept across passes (per
-// thread): a pass allocates nothing once they have grown.
+// A task of a source domain: filed by a rough load read during the scan;
+// its slot is read again, and its exact load computed, only when a move
+// looks at it.
+struct Candidate {
+  uint64_t uid;
+  uint32_t slot;
+  int32_t domain;
+  double load;  // exact, in the units used; NaN until a move looks
+};
+
+// 2^(-x) for x >= 0 within 6 %: whole halvings shift, the rest
+// interpolates linearly (the buckets are 19 % wide).
+double RoughHalving(double x) {
+  if (!(x < 64)) return 0;
+  const int n = static_cast<int>(x);
+  const uint64_t bits = static_cast<uint64_t>(1023 - n) << 52;  // 2^-n
+  double p;
+  std::memcpy(&p, &bits, sizeof(p));
+  return (1 - (x - n) / 2) * p;
+}
+
+// A rough load is within 6 % of the exact one (RoughHalving).
+constexpr double kRoughLow = 0.93;
+
+// The least load bucket b holds (BucketOf's inverse; 0 for bucket 0,
+// which also takes everything below).
+double BucketMin(int b) {
+  if (b <= 0) return 0;
+  const uint64_t bits = static_cast<uint64_t>(b + (1022 - 16) * 4) << 50;
+  double min;
+  std::memcpy(&min, &bits, sizeof(min));
+  return min;
+}
+
+// The per-candidate and per-(domain, bucket) arrays, kept across passes
+// (per thread): a pass allocates nothing once they have grown.
 struct Scratch {
   std::vector<int> head, next;
+  std::vector<Candidate> cand;
+  std::vector<uint32_t> heavy;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -76,23 +114,27 @@ class Balancer {
         domains_(domains),
         params_(params),
         head_(ThreadScratch().head),
-        next_(ThreadScratch().next) {}
+        next_(ThreadScratch().next),
+        cand_(ThreadScratch().cand),
+        heavy_(ThreadScratch().heavy) {}
 
   Plan Run();
 
  private:
-  // Saturated: finds the infeasible weights' cap (a pass over the weights,
-  // and a second over the heaviest only when one can be infeasible) and
-  // takes the capped part out of their domains' loads.
-  void CapWeights();
-  // Files the tasks of the source domains into the bucket lists.
+  // The one pass over the slots: counts the tasks, finds the infeasible
+  // weights' cap, and lists the source domains' tasks in cand_ with the
+  // rough loads to file them by (rough_).
+  void ScanTasks();
+  // Files the candidates into the bucket lists.
   void FileSourceTasks();
   // A task's load in the units used (duty cycle, or x capped weight).
-  double LoadOf(int i) const {
-    const TaskLoad& t = snapshot_.tasks[i];
-    if (!plan_.saturated) return t.duty_cycle;
-    return t.duty_cycle * std::min<double>(t.weight, cap_) / 100.0;
+  double LoadOf(double duty_cycle, uint32_t weight) const {
+    if (!plan_.saturated) return duty_cycle;
+    return duty_cycle * std::min<double>(weight, cap_) / 100.0;
   }
+  // Reads candidate i's slot again: false if the task is gone or elsewhere
+  // by now; else its exact load (cached) and the slot's copy.
+  bool Examine(int i, atlas_task_snap* copy);
   // The bucket list of a source domain.
   int& Head(int domain, int bucket) {
     return head_[source_slot_[domain] * kBuckets + bucket];
@@ -124,62 +166,103 @@ class Balancer {
   std::vector<double> excess_;  // per domain: MoveFromTo's candidates
   Eigen::VectorXd capacity_;    // per domain
   Eigen::MatrixXd node_of_;     // nodes x domains, 1 where the domain is
-  // Bucket lists of the source domains, linked through next_ (per task).
-  std::vector<int>& head_;       // per (source slot, bucket): first task, or -1
-  std::vector<int>& next_;       // per task
-  std::vector<char> is_source_;  // per domain
+  // Bucket lists of the source domains, linked through next_.
+  std::vector<int>& head_;  // per (source slot, bucket): first task, or -1
+  std::vector<int>& next_;  // per candidate
+  std::vector<Candidate>& cand_;  // the source domains' tasks
+  std::vector<double> rough_;     // per candidate: its duty cycle, roughly
+  std::vector<uint32_t> rough_weight_;    // ... and its weight
+  std::vector<uint32_t>& heavy_;          // min-heap of the heaviest weights
+  std::vector<char> is_source_;           // per domain
   std::vector<int> source_slot_;          // per domain: its lists, or -1
   std::vector<int> from_, to_, members_;  // scratch of the move loops
   Plan plan_;
 };
 
-void Balancer::CapWeights() {
+void Balancer::ScanTasks() {
+  const int nd = static_cast<int>(domains_.size());
   const double nr_cpus = capacity_.sum();
-  const TaskLoad* tasks = snapshot_.tasks.data();
+  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible: keep the
+  // heaviest seen in a min-heap, which a task lighter than its top skips.
+  const size_t keep = nr_cpus > 1 ? static_cast<size_t>(std::ceil(nr_cpus)) : 0;
+  heavy_.clear();
+  cand_.clear();
+  rough_.clear();
+  rough_weight_.clear();
+  const double half_life = static_cast<double>(snapshot_.half_life_ns);
+  uint64_t total_weight = 0;
+  uint32_t max_weight = 0, heap_floor = 0;
+  int nr_tasks = 0;
+  const atlas_task_snap* slots = snapshot_.slots;
+  const uint64_t now = snapshot_.now_ns, max_age = snapshot_.max_age_ns;
+  const char* source = is_source_.data();
+  for (size_t i = 0; i < snapshot_.nr_slots; ++i) {
+    const atlas_task_snap& s = slots[i];
+    if (__atomic_load_n(&s.uid, __ATOMIC_RELAXED) == 0 ||
+        !SlotFresh(__atomic_load_n(&s.updated_at, __ATOMIC_RELAXED), now,
+                   max_age)) {
+      continue;
+    }
+    const uint32_t w = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
+    const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
+    ++nr_tasks;
+    total_weight += w;
+    max_weight = std::max(max_weight, w);
+    // Locals, not the members: the loop keeps them in registers.
+    if (w > heap_floor && keep > 0) {
+      heavy_.push_back(w);
+      std::push_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
+      if (heavy_.size() > keep) {
+        std::pop_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
+        heavy_.pop_back();
+      }
+      if (heavy_.size() == keep) heap_floor = heavy_.front();
+    }
+    if (d >= static_cast<uint32_t>(nd) || !source[d]) continue;
+    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
+    const double dcyc =
+        static_cast<double>(__atomic_load_n(&s.dcyc, __ATOMIC_RELAXED)) /
+        ATLAS_LOAD_ONE;
+    const double cur =
+        static_cast<double>(__atomic_load_n(&s.dcyc_cur, __ATOMIC_RELAXED)) /
+        ATLAS_LOAD_ONE;
+    const double halvings = now > at && half_life > 0
+                                ? static_cast<double>(now - at) / half_life
+                                : 0;
+    cand_.push_back({__atomic_load_n(&s.uid, __ATOMIC_RELAXED),
+                     static_cast<uint32_t>(i), static_cast<int32_t>(d),
+                     std::numeric_limits<double>::quiet_NaN()});
+    rough_.push_back(cur + (dcyc - cur) * RoughHalving(halvings));
+    rough_weight_.push_back(w);
+  }
+  nr_tasks_ = nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
   // w x nr_cpus > total: with the heaviest below that, nothing is capped.
-  uint64_t total_weight = 0;
-  uint32_t max_weight = 0;
-  for (int i = 0; i < nr_tasks_; ++i) {
-    total_weight += tasks[i].weight;
-    max_weight = std::max(max_weight, tasks[i].weight);
-  }
-  if (nr_cpus <= 1 || static_cast<double>(max_weight) * nr_cpus <=
-                          static_cast<double>(total_weight)) {
+  // Nor with no more tasks than CPUs: each can have a CPU of its own.
+  if (keep == 0 || nr_tasks_ <= nr_cpus ||
+      static_cast<double>(max_weight) * nr_cpus <=
+          static_cast<double>(total_weight)) {
     return;
   }
-  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible; keep
-  // the heaviest seen in a min-heap of (weight, task).
-  const size_t keep = static_cast<size_t>(std::ceil(nr_cpus));
-  std::vector<std::pair<uint32_t, int>> heavy;
-  auto lighter = [](const std::pair<uint32_t, int>& a,
-                    const std::pair<uint32_t, int>& b) { return a > b; };
-  for (int i = 0; i < nr_tasks_; ++i) {
-    const uint32_t w = tasks[i].weight;
-    if (heavy.size() < keep || w > heavy.front().first) {
-      heavy.emplace_back(w, i);
-      std::push_heap(heavy.begin(), heavy.end(), lighter);
-      if (heavy.size() > keep) {
-        std::pop_heap(heavy.begin(), heavy.end(), lighter);
-        heavy.pop_back();
-      }
-    }
-  }
-  std::vector<double> weights;
+  std::vector<double> weights(heavy_.begin(), heavy_.end());
   double heavy_total = 0;
-  for (const auto& [w, i] : heavy) {
-    weights.push_back(w);
-    heavy_total += w;
-  }
+  for (double w : weights) heavy_total += w;
   cap_ = HeavyCap(weights, static_cast<double>(total_weight) - heavy_total,
                   nr_cpus);
-  const int nd = static_cast<int>(domains_.size());
-  for (const auto& [w, i] : heavy) {
-    const int d = tasks[i].domain;
-    if (w <= cap_ || static_cast<unsigned>(d) >= static_cast<unsigned>(nd))
-      continue;
-    load_[d] -= tasks[i].duty_cycle * (w - cap_) / 100.0;
+}
+
+bool Balancer::Examine(int i, atlas_task_snap* copy) {
+  Candidate& c = cand_[i];
+  if (!ReadSlot(snapshot_.slots[c.slot], copy) || copy->uid != c.uid ||
+      static_cast<int32_t>(copy->dom) != c.domain) {
+    return false;
   }
+  if (std::isnan(c.load)) {
+    const atlas_ravg dcyc = {copy->dcyc, copy->dcyc_cur, copy->updated_at};
+    c.load = LoadOf(RavgAt(dcyc, snapshot_.now_ns, snapshot_.half_life_ns),
+                    copy->weight);
+  }
+  return true;
 }
 
 void Balancer::FileSourceTasks() {
@@ -192,31 +275,39 @@ void Balancer::FileSourceTasks() {
   if (nr_sources == 0) return;
   head_.assign(static_cast<size_t>(nr_sources) * kBuckets, -1);
   // A filed task's link is written before it is read: no zeroing.
-  if (next_.size() < static_cast<size_t>(nr_tasks_)) next_.resize(nr_tasks_);
-  const TaskLoad* tasks = snapshot_.tasks.data();
-  const int* slot = source_slot_.data();
-  for (int i = 0; i < nr_tasks_; ++i) {
-    const int d = tasks[i].domain;
-    if (static_cast<unsigned>(d) >= static_cast<unsigned>(nd) || slot[d] < 0)
-      continue;
-    const double x = LoadOf(i);
+  const int n = static_cast<int>(cand_.size());
+  if (next_.size() < static_cast<size_t>(n)) next_.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const double x = LoadOf(rough_[i], rough_weight_[i]);
     if (!(x > 0)) continue;
-    int& h = Head(d, BucketOf(x));
+    int& h = Head(cand_[i].domain, BucketOf(x));
     next_[i] = h;
     h = i;
   }
 }
 
 void Balancer::MarkSources() {
-  // Sources: domains above their share, globally or within their node.
+  // Sources, the domains a move may take from: above their node's share by
+  // more than the domain threshold, or above their global share in a node
+  // above its own by more than the node threshold. A domain that is
+  // neither can become a source only through this pass's own moves; the
+  // next pass sees it.
   const int nd = static_cast<int>(domains_.size());
+  is_source_.assign(nd, 0);
+  if (!(avg_ > 0)) return;
   const Eigen::VectorXd node_load = node_of_ * load_;
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
-  is_source_.assign(nd, 0);
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double node_avg = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
-    if (load_[d] > GlobalShare(d) || load_[d] > node_avg * capacity_[d]) {
+    const bool over_in_node =
+        load_[d] - node_avg * capacity_[d] >
+        params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
+    const bool node_pushes =
+        nr_nodes_ > 1 &&
+        node_load[n] - avg_ * node_cap[n] >
+            params_.node_imbalance_pct / 100 * avg_ * node_cap[n];
+    if (over_in_node || (node_pushes && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
     }
   }
@@ -229,16 +320,38 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
   }
   // A move of x shrinks |a| + |b| iff 0 < x < 2 * limit; the best x is
   // `limit`. Take the first fitting task of its bucket (all of a bucket's
-  // loads are within 19% of each other), else of the next bucket up, else
-  // of the nearest bucket below. A moved task is unlinked, so it is never
-  // seen again.
+  // loads are within 19% of each other), else of the buckets around it,
+  // nearest first, up to the one of 2 * limit (4 buckets up) and down to
+  // the lightest. (Looking one bucket up only, a domain 0.7 above its share
+  // whose movable tasks were all hogs of 1.0 kept them: the guest's
+  // balance then took a third interval.) A moved task is unlinked, so it
+  // is never seen again.
   const int want = BucketOf(limit);
+  // A task whose rough load rules it out is skipped unread, and so is a
+  // bucket whose every task is too heavy.
+  const double too_heavy = std::min(2 * limit, max_load * 1.0001) / kRoughLow;
+  // At most kLookPerBucket tasks of a bucket are looked at per move (its
+  // loads are alike: when so many do not fit, the rest would not either),
+  // so a move costs no more for a domain of 10000 tasks than of 100.
+  constexpr int kLookPerBucket = 16;
   auto take = [&](int b) {
+    if (BucketMin(b) >= too_heavy) return false;
     int* link = &Head(from, b);
-    for (int i = *link; i >= 0; link = &next_[i], i = *link) {
-      const TaskLoad& t = snapshot_.tasks[i];
-      const double x = LoadOf(i);
-      if (x < 2 * limit && x <= max_load && t.allowed[to]) {
+    for (int looked = 0; *link >= 0 && looked < kLookPerBucket; ++looked) {
+      const int i = *link;
+      if (LoadOf(rough_[i], rough_weight_[i]) >= too_heavy) {
+        link = &next_[i];
+        continue;
+      }
+      atlas_task_snap t;
+      if (!Examine(i, &t)) {
+        *link = next_[i];  // gone or moved away: never looked at again
+        continue;
+      }
+      const double x = cand_[i].load;
+      const bool allowed =
+          (t.allowed_doms[(to / 64) % ATLAS_DOM_WORDS] >> (to % 64)) & 1;
+      if (x > 0 && x < 2 * limit && x <= max_load && allowed) {
         *link = next_[i];
         load_[from] -= x;
         load_[to] += x;
@@ -247,13 +360,15 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
         plan_.migrations.push_back({t.uid, t.pid, from, to, x});
         return true;
       }
+      link = &next_[i];
     }
     return false;
   };
+  const int top = BucketOf(2 * limit);
   if (take(want)) return true;
-  if (want + 1 < kBuckets && take(want + 1)) return true;
-  for (int b = want - 1; b >= 0; --b) {
-    if (take(b)) return true;
+  for (int step = 1; want + step <= top || want - step >= 0; ++step) {
+    if (want + step <= top && take(want + step)) return true;
+    if (want - step >= 0 && take(want - step)) return true;
   }
   return false;
 }
@@ -363,8 +478,14 @@ bool Balancer::MoveFromTo(std::vector<int>& from, std::vector<int>& to,
   if (MoveOne(s0, t0, limit(s0, t0), max_load(s0, t0))) return true;
   std::sort(from.begin(), from.end(), more);
   std::sort(to.begin(), to.end(), less);
+  // A source's move limit only shrinks down the targets' list, so a source
+  // that fits none of its first targets fits the others only through a
+  // cpumask that excludes those: kTargetsPerSource bounds the search (the
+  // last, failing round of a pass was O(sources x targets) moves).
+  constexpr size_t kTargetsPerSource = 4;
   for (int s : from) {
-    for (int t : to) {
+    for (size_t k = 0; k < to.size() && k < kTargetsPerSource; ++k) {
+      const int t = to[k];
       if (MoveOne(s, t, limit(s, t), max_load(s, t))) return true;
     }
   }
@@ -374,7 +495,6 @@ bool Balancer::MoveFromTo(std::vector<int>& from, std::vector<int>& to,
 Plan Balancer::Run() {
   const int nd = static_cast<int>(domains_.size());
   if (nd == 0 || static_cast<int>(snapshot_.domains.size()) != nd) return plan_;
-  nr_tasks_ = static_cast<int>(snapshot_.tasks.size());
   load_.resize(nd);
   capacity_.resize(nd);
   double runnable = 0;
@@ -391,14 +511,16 @@ Plan Balancer::Run() {
     load_[d] = plan_.saturated ? snapshot_.domains[d].load
                                : snapshot_.domains[d].runnable;
   }
-  if (plan_.saturated && load_.sum() > 0) CapWeights();  // lowers load_
   const double total_cap = capacity_.sum();
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
+  MarkSources();
+  ScanTasks();
+  plan_.weight_cap = cap_;
+  plan_.tasks = nr_tasks_;
   if (avg_ > 0) {
     node_load_ = node_of_ * load_;
     excess_.resize(nd);
-    MarkSources();
     FileSourceTasks();
     BalanceNodes();
     for (int n = 0; n < nr_nodes_; ++n) BalanceInsideNode(n);

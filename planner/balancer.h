@@ -18,11 +18,19 @@
 // Task loads: duty cycle alone while the machine has idle time; duty cycle x
 // weight once it is saturated (runnable tasks >= CPUs), with "infeasible"
 // weights capped: a task can use at most one CPU, so a weight that would
-// give it more than one CPU's share is lowered to exactly that share.
+// give it more than one CPU's share is lowered to exactly that share. The
+// domain loads come counted with an earlier plan's cap (BPF counts a task's
+// weight up to it, LoadSnapshot::weight_cap) and are used as they are.
+// (Taking the capped part out of uncapped loads here instead, from the
+// heavy tasks' duty cycles, swung the loads by whole nice-0 tasks from pass
+// to pass in the guest and made the planner move hogs back and forth: a nice
+// -20 kworker weighs 88 nice-0 tasks, and its duty cycle and its domain's
+// load average are never quite of the same window.)
 #ifndef SCX_ATLAS_PLANNER_BALANCER_H_
 #define SCX_ATLAS_PLANNER_BALANCER_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "planner/snapshot.h"
@@ -50,8 +58,12 @@ struct Migration {
 
 struct Plan {
   std::vector<Migration> migrations;
-  bool saturated = false;            // weights were used
-  int failed_writes = 0;             // requests the source did not accept
+  bool saturated = false;  // weights were used
+  // The infeasible-weight cap for the tasks of this snapshot (infinity:
+  // none), to count domain loads with from now on (LoadSnapshot::weight_cap).
+  double weight_cap = std::numeric_limits<double>::infinity();
+  int failed_writes = 0;  // requests the source did not accept
+  int tasks = 0;  // tasks in the snapshot (slots in use, recently written)
   std::vector<double> loads_before;  // per domain, in the units used
   std::vector<double> loads_after;   // ... had every migration applied
 };

@@ -2,8 +2,16 @@
 #include "planner/planner.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace atlas {
+
+bool WeightCapChanged(double counted, double cap) {
+  if (std::isinf(counted) || std::isinf(cap)) {
+    return std::isinf(counted) != std::isinf(cap);
+  }
+  return std::abs(cap - counted) > 0.1 * counted;
+}
 
 Plan Planner::BalanceOnce(uint64_t now_ns) {
   auto now = [this] { return clock_ != nullptr ? clock_() : 0; };
@@ -12,6 +20,9 @@ Plan Planner::BalanceOnce(uint64_t now_ns) {
   source_->ReadSnapshot(now_ns, &snapshot);
   const uint64_t t1 = now();
   Plan plan = Balance(snapshot, layout_.domains, balance_);
+  if (WeightCapChanged(snapshot.weight_cap, plan.weight_cap)) {
+    source_->SetWeightCap(plan.weight_cap);
+  }
   const uint64_t t2 = now();
   std::vector<Migration> written;
   for (const Migration& m : plan.migrations) {
@@ -23,7 +34,7 @@ Plan Planner::BalanceOnce(uint64_t now_ns) {
   }
   plan.migrations = std::move(written);
   const uint64_t t3 = now();
-  last_cost_ = {t1 - t0, t2 - t1, t3 - t2, snapshot.tasks.size()};
+  last_cost_ = {t1 - t0, t2 - t1, t3 - t2, static_cast<uint64_t>(plan.tasks)};
   return plan;
 }
 

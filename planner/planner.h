@@ -31,6 +31,9 @@ class LoadSource {
   virtual absl::Status RequestMigration(uint32_t pid, uint64_t uid,
                                         int domain) = 0;
   virtual void ApplyTuning(const Tuning& tuning) = 0;
+  // The infeasible-weight cap to count domain loads with from now on
+  // (Plan::weight_cap; infinity: none); the next snapshots report it.
+  virtual void SetWeightCap(double cap) = 0;
 };
 
 // What the last BalanceOnce cost, phase by phase (zero without a clock).
@@ -45,6 +48,13 @@ struct PlannerLayout {
   std::vector<BalanceDomain> domains;
   std::vector<std::vector<int>> domain_cpus;
 };
+
+// Whether a plan's weight cap differs enough from the one the loads were
+// counted with to tell BPF: the cap follows the set of recently active
+// tasks and moves a little every pass; BPF hears of a change of more than
+// a tenth, or to or from none, so the loads are counted with one cap for a
+// while.
+bool WeightCapChanged(double counted, double cap);
 
 class Planner {
  public:

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// planner/snapshot.h: what the planner sees of the machine at one instant,
-// as plain numbers: every domain's load and every recently active task's
-// duty cycle, weight, domain and reachable domains. Filled from the BPF
-// side's mmap'ed arrays by BpfLoadSource, or by hand in tests.
+// planner/snapshot.h: what the planner sees of the machine at one instant:
+// every domain's load as plain numbers, and the tasks as the BPF side lays
+// them out (the task_snaps array, one slot per task, read in place: only
+// the source domains' tasks are decoded). Filled from the mmap'ed maps by
+// BpfLoadSource, or from a buffer in tests and benchmarks.
 //
-// Thread safety: plain values.
+// Thread safety: plain values; the slots may be written by BPF meanwhile
+// (planner/task_slots.h says how they are read).
 #ifndef SCX_ATLAS_PLANNER_SNAPSHOT_H_
 #define SCX_ATLAS_PLANNER_SNAPSHOT_H_
 
 #include <bitset>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "shared/intf.h"
@@ -19,6 +23,7 @@ namespace atlas {
 
 using DomainSet = std::bitset<ATLAS_MAX_DOMAINS>;
 
+// One task as the planner uses it (decoded from its slot).
 struct TaskLoad {
   uint64_t uid = 0;
   uint32_t pid = 0;
@@ -35,7 +40,18 @@ struct DomainState {
 
 struct LoadSnapshot {
   std::vector<DomainState> domains;  // indexed by domain id
-  std::vector<TaskLoad> tasks;       // recently active tasks, any order
+  // The task slots in use, [0, nr_slots); a slot of uid 0 is free.
+  const atlas_task_snap* slots = nullptr;
+  size_t nr_slots = 0;
+  uint64_t now_ns = 0;  // duty cycles are decayed to this instant
+  uint64_t half_life_ns = 1'000'000'000;
+  // Slots not written for longer belong to tasks that have not run lately
+  // (a running task's slot is rewritten every ATLAS_SNAP_MIN_NS).
+  uint64_t max_age_ns = std::numeric_limits<uint64_t>::max();
+  // The weight cap the domain loads were counted with (BPF's
+  // load_weight_cap, set from an earlier plan's weight_cap): a task's
+  // weight counts in `load` up to it. Infinity: uncapped.
+  double weight_cap = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace atlas

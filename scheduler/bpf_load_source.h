@@ -14,7 +14,6 @@
 
 #include "planner/planner.h"
 #include "scheduler/bpf_scheduler.h"
-#include "scheduler/task_snaps.h"
 
 namespace atlas {
 
@@ -34,11 +33,11 @@ class BpfLoadSource : public LoadSource {
   void ApplyTuning(const Tuning& tuning) override {
     sched_->ApplyTuning(tuning);
   }
+  void SetWeightCap(double cap) override;
 
  private:
   BpfScheduler* sched_;
   uint64_t max_age_ns_;
-  TaskSnapReader reader_;
 };
 
 }  // namespace atlas

@@ -13,10 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bpf/atlas_bpf.skel.h"
+#include "planner/task_slots.h"
 #include "scheduler/bpf_util.h"
 #include "scheduler/clock.h"
 #include "scheduler/dom_load_avg.h"
-#include "scheduler/task_snaps.h"
 
 namespace atlas {
 absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
@@ -109,8 +109,7 @@ absl::Status BpfScheduler::MapShared() {
   if (!p.ok()) return p.status();
   dom_loads_ = static_cast<const atlas_dom_load*>(*p);
   p = map(skel_->maps.task_snaps,
-          sizeof(atlas_task_snap) * kMaxDomains * ATLAS_SNAP_SLOTS,
-          "task_snaps");
+          sizeof(atlas_task_snap) * ATLAS_MAX_TASK_SLOTS, "task_snaps");
   if (!p.ok()) return p.status();
   task_snaps_ = static_cast<const atlas_task_snap*>(*p);
   p = map(skel_->maps.dom_cpu_loads, DomCpuLoadsBytes(), "dom_cpu_loads");
@@ -134,7 +133,7 @@ BpfScheduler::~BpfScheduler() {
   }
   if (task_snaps_) {
     munmap(const_cast<atlas_task_snap*>(task_snaps_),
-           sizeof(atlas_task_snap) * kMaxDomains * ATLAS_SNAP_SLOTS);
+           sizeof(atlas_task_snap) * ATLAS_MAX_TASK_SLOTS);
   }
   if (cpu_busy_) {
     munmap(const_cast<atlas_cpu_busy*>(cpu_busy_),
@@ -221,8 +220,28 @@ std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
   return out;
 }
 
+size_t BpfScheduler::nr_task_snap_slots() const {
+  const uint32_t used =
+      __atomic_load_n(&skel_->bss->task_slots_used, __ATOMIC_ACQUIRE);
+  return std::min<size_t>(used, ATLAS_MAX_TASK_SLOTS);
+}
+
 std::vector<atlas_task_snap> BpfScheduler::ReadTaskSnaps() const {
-  return NewestTaskSnaps(task_snaps_, nr_task_snap_slots());
+  std::vector<atlas_task_snap> out;
+  const size_t n = nr_task_snap_slots();
+  for (size_t i = 0; i < n; ++i) {
+    atlas_task_snap s;
+    if (ReadSlot(task_snaps_[i], &s)) out.push_back(s);
+  }
+  return out;
+}
+
+void BpfScheduler::SetLoadWeightCap(uint32_t cap) {
+  __atomic_store_n(&skel_->bss->load_weight_cap, cap, __ATOMIC_RELAXED);
+}
+
+uint32_t BpfScheduler::LoadWeightCap() const {
+  return __atomic_load_n(&skel_->bss->load_weight_cap, __ATOMIC_RELAXED);
 }
 
 std::vector<uint64_t> BpfScheduler::ReadCpuBusy() const {

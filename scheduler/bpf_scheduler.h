@@ -84,14 +84,13 @@ class BpfScheduler {
 
   // Every domain's load as of `now_ns` (CLOCK_MONOTONIC); no syscall.
   std::vector<DomainLoad> ReadDomainLoads(uint64_t now_ns) const;
-  // The newest snapshot of each recently active task; no syscall.
+  // A copy of every task's slot (tasks that never ran since their slot
+  // was handed out have none yet); no syscall.
   std::vector<atlas_task_snap> ReadTaskSnaps() const;
-  // The task_snaps rings themselves (mmap'ed, written by BPF meanwhile),
-  // for a TaskSnapReader that keeps its buffers across passes.
+  // The task_snaps slots themselves (mmap'ed, written by BPF meanwhile),
+  // and how many are in use: [0, nr_task_snap_slots()).
   const atlas_task_snap* task_snap_slots() const { return task_snaps_; }
-  size_t nr_task_snap_slots() const {
-    return static_cast<size_t>(nr_domains_) * ATLAS_SNAP_SLOTS;
-  }
+  size_t nr_task_snap_slots() const;
   // Busy nanoseconds of each CPU id since load; no syscall.
   std::vector<uint64_t> ReadCpuBusy() const;
 
@@ -101,6 +100,10 @@ class BpfScheduler {
                                 uint32_t target_domain);
   // Publishes a new slice and greedy masks (one generation bump).
   void ApplyTuning(const Tuning& tuning);
+  // BPF's load_weight_cap: the weight up to which a task counts in its
+  // domain's load (0: uncapped).
+  void SetLoadWeightCap(uint32_t cap);
+  uint32_t LoadWeightCap() const;
 
   int nr_domains() const { return nr_domains_; }
   uint64_t load_half_life_ns() const { return half_life_ns_; }

@@ -9,8 +9,8 @@
 //   avg(t1) = mean + (avg(t0) - mean) * 2^(-(t1 - t0) / half_life),
 // which is the running average BPF used to keep for a window whose load
 // is constant, and within a window's variation of it otherwise. Migrated
-// tasks' load history (moved_load) is added as it arrives. Pure; header
-// only.
+// tasks' load history (moved_load) joins the past average as it arrives.
+// Pure; header only.
 #ifndef SCX_ATLAS_SCHEDULER_DOM_LOAD_AVG_H_
 #define SCX_ATLAS_SCHEDULER_DOM_LOAD_AVG_H_
 
@@ -73,12 +73,20 @@ class DomainLoadAverage {
     const double mean_runnable = static_cast<double>(static_cast<int64_t>(
                                      at.runnable_ns - last_.runnable_ns)) /
                                  dt;
-    weight_ = mean_weight + (weight_ - mean_weight) * decay;
-    runnable_ = mean_runnable + (runnable_ - mean_runnable) * decay;
-    weight_ +=
+    // Migrated history is the moved tasks' part of the past average: it
+    // joins (or leaves) the past, which then decays towards the window's
+    // mean; the mean already counts them where they ran. (Added after the
+    // decay instead, it counted them twice: a domain read a second after 6
+    // of its 12 hogs left showed 0, their new one 12, and the planner moved
+    // them back.)
+    const double moved_weight =
         static_cast<double>(at.moved_load - last_.moved_load) / ATLAS_LOAD_ONE;
-    runnable_ += static_cast<double>(at.moved_runnable - last_.moved_runnable) /
-                 ATLAS_LOAD_ONE;
+    const double moved_runnable =
+        static_cast<double>(at.moved_runnable - last_.moved_runnable) /
+        ATLAS_LOAD_ONE;
+    weight_ = mean_weight + (weight_ + moved_weight - mean_weight) * decay;
+    runnable_ =
+        mean_runnable + (runnable_ + moved_runnable - mean_runnable) * decay;
     // A task counted on one CPU and uncounted on another between two
     // entries' copies can leave an empty domain a hair below 0.
     weight_ = std::max(0.0, weight_);

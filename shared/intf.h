@@ -59,13 +59,12 @@ struct atlas_ravg {
 
 /*
  * One per domain in the mmap'able array dom_loads: what changes only when a
- * task arrives or leaves (shared atomics), and the ring cursor.
+ * task arrives or leaves (shared atomics).
  */
 struct atlas_dom_load {
 	__u64 nr_tasks; /* tasks assigned to the domain */
-	__u64 snap_cursor; /* next slot in the domain's task_snaps ring */
 	__s64 weight_now; /* runnable weight now, kept only for --fork_balance=load */
-	__u64 pad[5];
+	__u64 pad[6];
 };
 
 /*
@@ -95,12 +94,17 @@ struct atlas_dom_cpu_load {
 };
 
 /*
- * Recently active tasks: ATLAS_SNAP_SLOTS per domain, written round-robin by
- * BPF at most every ATLAS_SNAP_MIN_NS per task (mmap'able array task_snaps,
- * key = domain * ATLAS_SNAP_SLOTS + slot). A task can appear more than
- * once; the newest entry (updated_at) for a uid wins.
+ * The planner's view of the tasks: the mmap'able array task_snaps, one slot
+ * per task, which the task owns from init_task to exit_task (BPF keeps the
+ * free slots on a stack, so the slots in use stay packed at the front; the
+ * BPF global task_slots_used bounds them: readers scan [0, task_slots_used)).
+ * BPF rewrites a task's slot at most every ATLAS_SNAP_MIN_NS while it runs,
+ * and at its next run after a migration or an affinity change. uid 0: a
+ * free slot, or one being rewritten. A task that finds no free slot (more
+ * than ATLAS_MAX_TASK_SLOTS tasks) runs normally, but the planner cannot
+ * see or move it: the counter task_no_slot says how often that happened.
  */
-#define ATLAS_SNAP_SLOTS 512
+#define ATLAS_MAX_TASK_SLOTS (1u << 17)
 #define ATLAS_SNAP_MIN_NS 100000000ULL
 #define ATLAS_TASK_ALL_CPUS 1u /* snap flags: allowed on every CPU */
 #define ATLAS_DOM_WORDS (ATLAS_MAX_DOMAINS / 64)

@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "planner/task_slots.h"
 
 namespace atlas {
 namespace {
@@ -25,17 +26,7 @@ DomainSet All(int n) {
   return s;
 }
 
-// A snapshot whose domain figures are the sums of its tasks.
-LoadSnapshot Make(int nr_domains, const std::vector<TaskLoad>& tasks) {
-  LoadSnapshot snap;
-  snap.domains.resize(nr_domains);
-  snap.tasks = tasks;
-  for (const TaskLoad& t : tasks) {
-    snap.domains[t.domain].load += t.duty_cycle * t.weight / 100.0;
-    snap.domains[t.domain].runnable += t.duty_cycle;
-  }
-  return snap;
-}
+constexpr uint64_t kNow = 1'000'000'000'000;
 
 TaskLoad Task(uint64_t uid, int domain, double dcyc, DomainSet allowed,
               uint32_t weight = 100) {
@@ -43,10 +34,61 @@ TaskLoad Task(uint64_t uid, int domain, double dcyc, DomainSet allowed,
   t.uid = uid;
   t.pid = static_cast<uint32_t>(1000 + uid);
   t.domain = domain;
-  t.duty_cycle = dcyc;
+  // As BPF stores it: in 1/ATLAS_LOAD_ONE steps.
+  t.duty_cycle = std::round(dcyc * ATLAS_LOAD_ONE) / ATLAS_LOAD_ONE;
   t.weight = weight;
   t.allowed = allowed;
   return t;
+}
+
+// A snapshot whose tasks sit in slots as BPF lays them out (one slot per
+// task, written now, so duty cycles read as stored) and whose domain
+// figures are the sums of its tasks, the weights counted up to `cap` (as
+// BPF counts them with load_weight_cap). `tasks` is what the reference
+// model starts from: the slots decoded.
+struct Input {
+  std::vector<atlas_task_snap> slots;
+  std::vector<TaskLoad> tasks;
+  LoadSnapshot snap;  // points into slots: Input moves, never copies
+  Input() = default;
+  Input(Input&&) = default;
+  Input(const Input&) = delete;
+};
+
+Input Make(int nr_domains, const std::vector<TaskLoad>& tasks,
+           double cap = std::numeric_limits<double>::infinity()) {
+  Input in;
+  in.snap.domains.resize(nr_domains);
+  in.snap.weight_cap = cap;
+  in.snap.now_ns = kNow;
+  for (const TaskLoad& t : tasks) {
+    if (t.uid == 0) ADD_FAILURE() << "uid 0 marks a free slot";
+    atlas_task_snap s = {};
+    s.uid = t.uid;
+    s.pid = t.pid;
+    s.dom = static_cast<uint32_t>(t.domain);
+    s.weight = t.weight;
+    s.updated_at = kNow;
+    s.dcyc = static_cast<uint64_t>(std::llround(t.duty_cycle * ATLAS_LOAD_ONE));
+    s.dcyc_cur = s.dcyc;
+    for (int w = 0; w < ATLAS_DOM_WORDS; ++w) {
+      s.allowed_doms[w] =
+          ((t.allowed >> (64 * w)) & DomainSet(~0ull)).to_ullong();
+    }
+    in.slots.push_back(s);
+    in.tasks.push_back(TaskLoadFromSnap(s, kNow, in.snap.half_life_ns));
+    in.snap.domains[t.domain].load +=
+        t.duty_cycle * std::min<double>(t.weight, cap) / 100.0;
+    in.snap.domains[t.domain].runnable += t.duty_cycle;
+  }
+  in.snap.slots = in.slots.data();
+  in.snap.nr_slots = in.slots.size();
+  return in;
+}
+
+Plan Balance(const Input& in, const std::vector<BalanceDomain>& domains,
+             const BalanceParams& params) {
+  return atlas::Balance(in.snap, domains, params);
 }
 
 std::vector<BalanceDomain> Domains(std::vector<int> nodes, double cap = 4) {
@@ -88,35 +130,28 @@ struct Reference {
 // checks every migration: a task of the snapshot, moved from its domain to
 // one its cpumask reaches, once, with its load in the plan's units; and
 // the plan's own loads_before / loads_after against the recomputed ones.
-Reference Recompute(const LoadSnapshot& snap,
-                    const std::vector<BalanceDomain>& doms, const Plan& plan,
-                    int max_migrations = 32) {
+Reference Recompute(const Input& snap, const std::vector<BalanceDomain>& doms,
+                    const Plan& plan, int max_migrations = 32) {
   Reference ref;
   const size_t nd = doms.size();
   double runnable = 0, cpus = 0;
   for (size_t d = 0; d < nd; ++d) {
-    runnable += snap.domains[d].runnable;
+    runnable += snap.snap.domains[d].runnable;
     cpus += doms[d].capacity;
   }
   ref.saturated = runnable >= cpus;
-  if (ref.saturated) {
-    std::vector<double> weights;
-    for (const TaskLoad& t : snap.tasks) weights.push_back(t.weight);
-    ref.cap = ReferenceCap(weights, cpus);
-  }
+  std::vector<double> weights;
+  for (const TaskLoad& t : snap.tasks) weights.push_back(t.weight);
+  // No more tasks than CPUs: each has a CPU of its own, nothing is capped.
+  if (snap.tasks.size() > cpus) ref.cap = ReferenceCap(weights, cpus);
   auto load_of = [&](const TaskLoad& t) {
     return ref.saturated
                ? t.duty_cycle * std::min<double>(t.weight, ref.cap) / 100.0
                : t.duty_cycle;
   };
   for (size_t d = 0; d < nd; ++d) {
-    ref.before.push_back(ref.saturated ? snap.domains[d].load
-                                       : snap.domains[d].runnable);
-  }
-  for (const TaskLoad& t : snap.tasks) {
-    if (ref.saturated && t.weight > ref.cap) {
-      ref.before[t.domain] -= t.duty_cycle * (t.weight - ref.cap) / 100.0;
-    }
+    ref.before.push_back(ref.saturated ? snap.snap.domains[d].load
+                                       : snap.snap.domains[d].runnable);
   }
   ref.after = ref.before;
   auto problem = [&](const std::string& what) { ref.problems += what + "; "; };
@@ -147,6 +182,11 @@ Reference Recompute(const LoadSnapshot& snap,
     problem("more than max_migrations moves");
   }
   if (plan.saturated != ref.saturated) problem("wrong saturation");
+  if (!(plan.weight_cap == ref.cap ||
+        std::abs(plan.weight_cap - ref.cap) <= 1e-9 * ref.cap)) {
+    problem("weight cap " + std::to_string(plan.weight_cap) +
+            " != recomputed " + std::to_string(ref.cap));
+  }
   if (plan.loads_before.size() != nd || plan.loads_after.size() != nd) {
     problem("loads of the wrong size");
     return ref;
@@ -173,7 +213,7 @@ struct Checked {
   Plan plan;
   std::vector<double> before, after;
 };
-Checked BalanceChecked(const LoadSnapshot& snap,
+Checked BalanceChecked(const Input& snap,
                        const std::vector<BalanceDomain>& doms,
                        const BalanceParams& params = {}) {
   Checked c;
@@ -187,8 +227,8 @@ Checked BalanceChecked(const LoadSnapshot& snap,
 
 TEST(Reference, CatchesAPlanWhoseOwnLoadsAreWrong) {
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i, 0, 1.0, All(2)));
-  const LoadSnapshot snap = Make(2, tasks);
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, 0, 1.0, All(2)));
+  const Input snap = Make(2, tasks);
   const std::vector<BalanceDomain> doms = Domains({0, 0});
   Plan plan = Balance(snap, doms, {});
   ASSERT_EQ(Recompute(snap, doms, plan).problems, "");
@@ -215,7 +255,7 @@ TEST(Reference, CapMatchesTheWorkedExamples) {
 
 TEST(Balance, BalancedInputGivesAnEmptyPlan) {
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i, i % 2, 0.5, All(2)));
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, i % 2, 0.5, All(2)));
   const Checked c = BalanceChecked(Make(2, tasks), Domains({0, 0}));
   EXPECT_THAT(c.plan.migrations, IsEmpty());
 }
@@ -223,7 +263,7 @@ TEST(Balance, BalancedInputGivesAnEmptyPlan) {
 TEST(Balance, OneHotDomainEndsWithinTheThreshold) {
   // 12 half-busy tasks in domain 0 of 4 domains (one node).
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 12; ++i) tasks.push_back(Task(i, 0, 0.5, All(4)));
+  for (int i = 0; i < 12; ++i) tasks.push_back(Task(i + 1, 0, 0.5, All(4)));
   std::vector<BalanceDomain> doms = Domains({0, 0, 0, 0});
   const Checked c = BalanceChecked(Make(4, tasks), doms);
   ASSERT_FALSE(c.plan.migrations.empty());
@@ -237,7 +277,7 @@ TEST(Balance, OneHotDomainEndsWithinTheThreshold) {
 TEST(Balance, NodesAreBalancedBeforeDomainsInsideANode) {
   // Node 0 = domains 0,1 (all load in domain 0); node 1 = domains 2,3.
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i, 0, 1.0, All(4)));
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, 0, 1.0, All(4)));
   BalanceParams params;
   params.max_migrations = 1;  // the first move shows the priority
   Checked c = BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params);
@@ -252,7 +292,7 @@ TEST(Balance, CapacityNormalizesLoadOnHybridParts) {
   // Domain 0: 4 P-cores (capacity 4); domain 1: 8 E-cores at half speed
   // (capacity 4). Equal capacity -> equal loads, although 8 CPUs vs 4.
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i, 1, 1.0, All(2)));
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, 1, 1.0, All(2)));
   std::vector<BalanceDomain> doms = {{0, 4.0}, {0, 4.0}};
   EXPECT_THAT(BalanceChecked(Make(2, tasks), doms).after, ElementsAre(4, 4));
   // A faster domain takes more: capacity 6 vs 2 -> 6 and 2 of 8.
@@ -264,7 +304,7 @@ TEST(Balance, NeverMovesATaskItsCpumaskExcludes) {
   DomainSet only0;
   only0.set(0);
   std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 6; ++i) tasks.push_back(Task(i, 0, 1.0, only0));
+  for (int i = 0; i < 6; ++i) tasks.push_back(Task(i + 1, 0, 1.0, only0));
   tasks.push_back(Task(100, 0, 1.0, All(2)));
   const Checked c = BalanceChecked(Make(2, tasks), Domains({0, 0}));
   ASSERT_EQ(c.plan.migrations.size(), 1u);
@@ -272,10 +312,26 @@ TEST(Balance, NeverMovesATaskItsCpumaskExcludes) {
   EXPECT_EQ(c.plan.migrations[0].to, 1);
 }
 
+TEST(Balance, AHogMovesWhenItIsTheOnlyTaskThatCanBeMoved) {
+  // One node, 2 domains of 4 CPUs: 5 hogs and a pinned half-busy task in
+  // domain 0, 4 hogs in domain 1 (loads 5.5 and 4, each 0.75 from the
+  // average). Moving a hog (1.0, 2 buckets above the 0.75 wanted) leaves
+  // them 0.25 apart: it is the move to make.
+  DomainSet only0;
+  only0.set(0);
+  std::vector<TaskLoad> tasks = {Task(100, 0, 0.5, only0)};
+  for (int i = 0; i < 9; ++i)
+    tasks.push_back(Task(i + 1, i < 5 ? 0 : 1, 1.0, All(2)));
+  const Checked c = BalanceChecked(Make(2, tasks), Domains({0, 0}));
+  ASSERT_EQ(c.plan.migrations.size(), 1u);
+  EXPECT_EQ(c.plan.migrations[0].to, 1);
+  EXPECT_THAT(c.after, ElementsAre(4.5, 5));
+}
+
 TEST(Balance, NoTaskMovesTwiceAndPlansAreDeterministic) {
   std::vector<TaskLoad> tasks;
   for (int i = 0; i < 40; ++i) {
-    tasks.push_back(Task(i, i % 3 == 0 ? 0 : 1, 0.1 + 0.02 * i, All(4)));
+    tasks.push_back(Task(i + 1, i % 3 == 0 ? 0 : 1, 0.1 + 0.02 * i, All(4)));
   }
   std::vector<BalanceDomain> doms = Domains({0, 0, 1, 1});
   const Plan a = BalanceChecked(Make(4, tasks), doms).plan;
@@ -299,11 +355,14 @@ TEST(Balance, WeightsCountOnlyWhenSaturated) {
   EXPECT_FALSE(c.plan.saturated);
   EXPECT_THAT(c.before, ElementsAre(1.0, 0.0));
   // Saturated (4 runnable on 2 CPUs): weights count.
-  for (int i = 3; i < 6; ++i) tasks.push_back(Task(i, 1, 1.0, All(2)));
+  for (int i = 3; i < 6; ++i) tasks.push_back(Task(i + 1, 1, 1.0, All(2)));
+  // Weight 1000 is infeasible on 2 CPUs beside 400 of others: the plan
+  // caps it to 400, and with loads counted so (BPF counts the weights up to
+  // the plan's cap), domain 0 counts 0.5 x 4 + 0.5 x 1.
   c = BalanceChecked(Make(2, tasks), Domains({0, 0}, 1));
   EXPECT_TRUE(c.plan.saturated);
-  // Weight 1000 is infeasible on 2 CPUs beside 400 of others: capped to
-  // 400, so domain 0 counts 0.5 x 4 + 0.5 x 1.
+  EXPECT_NEAR(c.plan.weight_cap, 400, 1e-9);
+  c = BalanceChecked(Make(2, tasks, 400), Domains({0, 0}, 1));
   EXPECT_NEAR(c.before[0], 2.5, 1e-9);
 }
 
@@ -330,12 +389,16 @@ TEST(Balance, HeavyTaskDoesNotDistortTheBalance) {
   // nice-0 task; domain 1: three nice-0 tasks. The heavy task can use one
   // CPU at most: capped, the loads are 2.33 vs 3 and nothing is worth
   // moving. Uncapped, domain 0 would look 30x busier and lose its nice-0
-  // task to the already crowded domain 1.
+  // task to the already crowded domain 1. The plan names the cap, 400/3;
+  // loads counted with it balance as they are.
   std::vector<TaskLoad> tasks = {
       Task(1, 0, 1.0, All(2), 10000), Task(2, 0, 1.0, All(2)),
       Task(3, 1, 1.0, All(2)), Task(4, 1, 1.0, All(2)),
       Task(5, 1, 1.0, All(2))};
-  const Checked c = BalanceChecked(Make(2, tasks), Domains({0, 0}, 2));
+  EXPECT_NEAR(Balance(Make(2, tasks), Domains({0, 0}, 2), {}).weight_cap,
+              400.0 / 3, 1e-9);
+  const Checked c =
+      BalanceChecked(Make(2, tasks, 400.0 / 3), Domains({0, 0}, 2));
   EXPECT_TRUE(c.plan.saturated);
   EXPECT_NEAR(c.before[0], 1 + 4.0 / 3, 1e-9);
   EXPECT_THAT(c.plan.migrations, IsEmpty());
@@ -346,8 +409,9 @@ TEST(Balance, CappedTaskMovesWithItsCappedLoad) {
   // task among four nice-0 ones. Capped to 400/3 it weighs 1.33, so the
   // plan may move it, and then with that load, never with 100.
   std::vector<TaskLoad> tasks = {Task(1, 0, 1.0, All(2), 10000)};
-  for (int i = 2; i < 6; ++i) tasks.push_back(Task(i, 0, 1.0, All(2)));
-  const Checked c = BalanceChecked(Make(2, tasks), Domains({0, 0}, 2));
+  for (int i = 2; i < 6; ++i) tasks.push_back(Task(i + 1, 0, 1.0, All(2)));
+  const Checked c =
+      BalanceChecked(Make(2, tasks, 400.0 / 3), Domains({0, 0}, 2));
   ASSERT_TRUE(c.plan.saturated);
   EXPECT_NEAR(c.before[0], 4 + 4.0 / 3, 1e-9);
   ASSERT_FALSE(c.plan.migrations.empty());
@@ -389,7 +453,11 @@ TEST(BalanceProperty, RandomSnapshots) {
     }
     BalanceParams params;
     params.max_migrations = 1 + static_cast<int>(rng() % 20);
-    const LoadSnapshot snap = Make(nd, tasks);
+    // Loads counted with some earlier cap, or none.
+    const Input snap =
+        Make(nd, tasks,
+             rng() % 2 ? static_cast<double>(20 + rng() % 400)
+                       : std::numeric_limits<double>::infinity());
     const Plan plan = Balance(snap, doms, params);
     // Every figure checked is recomputed from the snapshot and the
     // migration list by the reference model, not read from the plan.

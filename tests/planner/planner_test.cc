@@ -2,6 +2,7 @@
 // The tuner, and the Planner loop steps over a fake LoadSource.
 #include "planner/planner.h"
 
+#include <cmath>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -42,6 +43,19 @@ class FakeSource : public LoadSource {
   void ReadSnapshot(uint64_t, LoadSnapshot* out) override {
     g_fake_ns += 300;
     *out = snapshot;
+    out->slots = slots.data();
+    out->nr_slots = slots.size();
+  }
+  // A task in the next slot, written at time 0 (the tests' now is 0 too).
+  void AddTask(uint64_t uid, uint32_t dom, double dcyc, uint32_t weight) {
+    atlas_task_snap s = {};
+    s.uid = uid;
+    s.pid = static_cast<uint32_t>(uid + 100);
+    s.dom = dom;
+    s.weight = weight;
+    s.dcyc = s.dcyc_cur = static_cast<uint64_t>(dcyc * ATLAS_LOAD_ONE);
+    s.allowed_doms[0] = 3;  // domains 0 and 1
+    slots.push_back(s);
   }
   std::vector<uint64_t> ReadCpuBusy() override { return busy; }
   absl::Status RequestMigration(uint32_t pid, uint64_t uid,
@@ -51,28 +65,23 @@ class FakeSource : public LoadSource {
     return absl::OkStatus();
   }
   void ApplyTuning(const Tuning& t) override { tunings.push_back(t); }
+  void SetWeightCap(double cap) override {
+    caps.push_back(cap);
+    snapshot.weight_cap = cap;  // as BPF: the next snapshots report it
+  }
 
   LoadSnapshot snapshot;
+  std::vector<atlas_task_snap> slots;
   std::vector<uint64_t> busy;
   std::vector<Migration> requests;
   std::vector<Tuning> tunings;
+  std::vector<double> caps;
 };
 
 TEST(Planner, BalanceOnceWritesThePlan) {
   FakeSource source;
   source.snapshot.domains = {{2, 2}, {0, 0}};
-  DomainSet all;
-  all.set(0);
-  all.set(1);
-  for (uint64_t uid : {7, 8}) {
-    TaskLoad t;
-    t.uid = uid;
-    t.pid = static_cast<uint32_t>(uid + 100);
-    t.domain = 0;
-    t.duty_cycle = 1;
-    t.allowed = all;
-    source.snapshot.tasks.push_back(t);
-  }
+  for (uint64_t uid : {7, 8}) source.AddTask(uid, 0, 1, 100);
   PlannerLayout layout{{{0, 2}, {0, 2}}, {{0, 1}, {2, 3}}};
   Planner planner(&source, layout, {}, {});
   Plan plan = planner.BalanceOnce(1);
@@ -92,6 +101,37 @@ TEST(Planner, BalanceOnceWritesThePlan) {
   EXPECT_EQ(planner.last_cost().balance_ns, 7u);
   EXPECT_EQ(planner.last_cost().write_ns, 50u + 7);
   EXPECT_EQ(planner.last_cost().tasks, 2u);
+}
+
+TEST(Planner, BalanceOnceHandsTheWeightCapToTheSourceWhenItChanges) {
+  // 2 CPUs, saturated: a weight-10000 task beside two nice-0 ones is capped
+  // to 200 (the others' weight over the 1 CPU it does not use). Before
+  // BPF counts with a cap, the loads count all 10000.
+  FakeSource source;
+  source.snapshot.domains = {{100, 1}, {2, 2}};
+  source.AddTask(1, 0, 1, 10000);
+  source.AddTask(2, 1, 1, 100);
+  source.AddTask(3, 1, 1, 100);
+  PlannerLayout layout{{{0, 1}, {0, 1}}, {{0}, {1}}};
+  Planner planner(&source, layout, {}, {});
+  Plan plan = planner.BalanceOnce(1);
+  EXPECT_TRUE(plan.saturated);
+  EXPECT_THAT(source.caps, ElementsAre(200));
+  // The next snapshot reports the cap it was counted with: not set again,
+  // nor when the cap moves by a tenth or less; more, and it is.
+  planner.BalanceOnce(2);
+  EXPECT_THAT(source.caps, ElementsAre(200));
+  source.slots[2].weight = 110;  // the cap becomes 210
+  planner.BalanceOnce(3);
+  EXPECT_THAT(source.caps, ElementsAre(200));
+  source.slots[2].weight = 150;  // 250
+  planner.BalanceOnce(4);
+  EXPECT_THAT(source.caps, ElementsAre(200, 250));
+  // No heavy task any more: none.
+  source.slots[0].weight = 100;
+  planner.BalanceOnce(5);
+  ASSERT_EQ(source.caps.size(), 3u);
+  EXPECT_TRUE(std::isinf(source.caps[2]));
 }
 
 TEST(Planner, TuneOnceTurnsBusyTimeIntoUtilization) {

@@ -12,12 +12,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "planner/task_slots.h"
 #include "scheduler/dom_load_avg.h"
 #include "scheduler/exit_info.h"
 #include "scheduler/preflight.h"
-#include "scheduler/ravg.h"
 #include "scheduler/stats.h"
-#include "scheduler/task_snaps.h"
 #include "scheduler/topo_check.h"
 #include "topology/domains.h"
 #include "topology/hwloc_loader.h"
@@ -232,32 +231,18 @@ atlas_task_snap Snap(uint64_t uid, uint32_t dom, uint64_t updated_at) {
   return s;
 }
 
-TEST(TaskSnaps, TheNewestCopyOfEachTaskInFirstSlotOrder) {
-  // Two rings of 4 slots: task 5 sits in both (it changed domain; the
-  // copy in domain 1 is newer), task 3 twice in domain 0, empty slots.
-  std::vector<atlas_task_snap> slots(2 * 4);
-  slots[0] = Snap(5, 0, 100);
-  slots[1] = Snap(3, 0, 50);
-  slots[2] = Snap(3, 0, 70);
-  slots[5] = Snap(5, 1, 200);
-  slots[6] = Snap(9, 1, 10);
-  const std::vector<atlas_task_snap> got =
-      NewestTaskSnaps(slots.data(), slots.size());
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0].uid, 5u);
-  EXPECT_EQ(got[0].dom, 1u);
-  EXPECT_EQ(got[0].updated_at, 200u);
-  EXPECT_EQ(got[1].uid, 3u);
-  EXPECT_EQ(got[1].updated_at, 70u);
-  EXPECT_EQ(got[2].uid, 9u);
-  // The same slots again, with a reader that keeps its buffers: the same.
-  TaskSnapReader reader;
-  reader.Read(slots.data(), slots.size());
-  const std::vector<atlas_task_snap>& again =
-      reader.Read(slots.data(), slots.size());
-  ASSERT_EQ(again.size(), 3u);
-  EXPECT_EQ(again[0].updated_at, 200u);
-  EXPECT_EQ(again[1].updated_at, 70u);
+TEST(TaskSlots, AFreeSlotReadsEmptyAndATaskSlotAsWritten) {
+  atlas_task_snap slot = {};
+  atlas_task_snap copy;
+  EXPECT_FALSE(ReadSlot(slot, &copy));  // uid 0: free, or being rewritten
+  slot = Snap(5, 1, 200);
+  ASSERT_TRUE(ReadSlot(slot, &copy));
+  EXPECT_EQ(copy.uid, 5u);
+  EXPECT_EQ(copy.dom, 1u);
+  EXPECT_EQ(copy.updated_at, 200u);
+  EXPECT_TRUE(SlotFresh(200, 300, 100));
+  EXPECT_FALSE(SlotFresh(200, 301, 100));
+  EXPECT_TRUE(SlotFresh(200, 100, 0));  // written after the reader's now
 }
 
 TEST(TaskSnaps, EveryReachableDomainBitAndTheDecayedDutyCycle) {
@@ -314,6 +299,30 @@ TEST(DomainLoadAverage, ADutyCycleSplitAcrossCpusAveragesExactly) {
   EXPECT_EQ(spread, 0);  // every task stopped, yet each entry moved
 }
 
+// 12 nice-0 tasks in one domain for long; 6 move to another right after a
+// reading, and the next reading comes a whole window later (a planner
+// interval of 4 half-lives): 6 and 6, not 0 and 12.
+TEST(DomainLoadAverage, AMoveBetweenSlowReadingsIsCountedOnce) {
+  std::vector<atlas_dom_cpu_load> from(1), to(1);
+  DomainLoadAverage src(kHalfLife), dst(kHalfLife);
+  uint64_t now = 1'000;
+  src.Start(Sum(from, now), now);
+  dst.Start(Sum(to, now), now);
+  BpfAdjust(&from[0], 1200, 12, 0, now);
+  now += 20 * kHalfLife;
+  src.Advance(Sum(from, now), now);
+  dst.Advance(Sum(to, now), now);
+  ASSERT_NEAR(src.weight(), 1200.0, 0.1);
+  const int64_t hist = static_cast<int64_t>(600 * ATLAS_LOAD_ONE);
+  BpfAdjust(&from[0], -600, -6, -hist, now + 1'000);
+  BpfAdjust(&to[0], 600, 6, hist, now + 1'000);
+  now += 4 * kHalfLife;
+  src.Advance(Sum(from, now), now);
+  dst.Advance(Sum(to, now), now);
+  EXPECT_NEAR(src.weight(), 600.0, 0.5);
+  EXPECT_NEAR(dst.weight(), 600.0, 0.5);
+}
+
 TEST(DomainLoadAverage, IntegralsThatWrapStillGiveTheMean) {
   std::vector<atlas_dom_cpu_load> cpus(1);
   cpus[0].weight_ns = ~0ULL - 1'000;  // about to wrap
@@ -341,6 +350,13 @@ TEST(DomainLoadAverage, MigratedHistoryArrivesAtOnceAndNeverBelowZero) {
   BpfAdjust(&from[1], -100, -1, -hist, now);
   BpfAdjust(&to[1], 100, 1, hist, now);
   now += 1'000;
+  src.Advance(Sum(from, now), now);
+  dst.Advance(Sum(to, now), now);
+  EXPECT_NEAR(src.weight(), 0.0, 0.1);
+  EXPECT_NEAR(dst.weight(), 100.0, 0.1);
+  // Read again much later: the mean of the window holds it where it runs
+  // now, once (the history is not counted on top of it).
+  now += 10 * kHalfLife;
   src.Advance(Sum(from, now), now);
   dst.Advance(Sum(to, now), now);
   EXPECT_NEAR(src.weight(), 0.0, 0.1);

@@ -1,0 +1,109 @@
+#!/bin/bash
+# vm: -s 2:2:2 -n 1
+# Convergence without ping-pong, on 8 vCPUs in 2 LLC domains of one NUMA
+# node (the domain threshold, 5 %, applies; across nodes the planner
+# tolerates 17 % by design, as scx_rusty does, and test_balance covers it):
+# 8 CPU-bound tasks start pinned to domain 0's CPUs and are then let run
+# anywhere. At the default settings (--interval=2s, --load_half_life=1s),
+# read with atlas_stats --json every half interval: within 2 intervals of
+# the release both domains' loads are within 10% of the average, they stay
+# within 10% at every reading of the next 5 intervals, and the planner
+# needed few migrations more than the 4 a perfect plan makes (bound from
+# measured runs: MAX_MIGRATIONS).
+# First, 1000 sleeping threads (crowd.py) beside 8 hogs, to print what a
+# pass costs with many tasks (read / balance / write, from the stats;
+# printed, not asserted: timing in TCG is no test).
+#
+# CONVERGE_BENCH="A B" ROUNDS=N (e.g. through run.sh --env): no test, but N
+# interleaved rounds of the hogs scenario with the scx_atlas binaries A and
+# B, one line per run: the first reading from which every reading is within
+# 10 %, and the migrations applied.
+HERE=$(cd "$(dirname "$0")" && pwd) # lib.sh changes to /tmp
+. "$HERE/lib.sh"
+STATS=${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}
+# The least is 4 (8 hogs, 2 equal domains); movable light tasks of the
+# crowded domain (kernel threads, shells) move too, mostly in the first
+# pass. Measured (bench mode, 6 rounds, and single runs; note of issue 16):
+# 4 to 11 in all, at most 1 after the fourth reading. Bounds: the most
+# measured and a few more; after the fourth reading, 3 (ping-pong moves
+# the same load back and forth every interval: 5 or more there).
+MAX_MIGRATIONS=${MAX_MIGRATIONS:-14}
+MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-3}
+READS=14 # 7 intervals, a reading every half interval (1 s)
+
+within() { # PCT JSON: every domain's load within PCT% of the average
+  jq -e --argjson pct "$1" '[.domains[] | .load] as $l
+    | ($l | add / length) as $avg
+    | $avg > 0 and ($l | all(. >= $avg * (1 - $pct / 100) and . <= $avg * (1 + $pct / 100)))' <<< "$2" > /dev/null
+}
+
+loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
+applied() { jq .migrations_applied <<< "$1"; }
+
+# run LABEL: 8 hogs pinned to domain 0 for 2 s, then released; READS
+# readings, one a second, from the release (only atlas_stats runs meanwhile:
+# 8 hogs fill the 8 vCPUs; jq is for afterwards). Sets READINGS, MIGRATIONS
+# (applied since the release) and SETTLED (the first reading from which
+# every reading is within 10 %, 1-based; READS + 1 if none).
+run() {
+  local j0 t0 i start now hogs=()
+  for _ in 1 2 3 4 5 6 7 8; do hog 0-3; hogs+=("$HOG_PID"); done
+  sleep 2
+  j0=$("$STATS" --json) || fail "atlas_stats --json failed"
+  for p in "${hogs[@]}"; do taskset -pc 0-7 "$p" > /dev/null; done
+  t0=$EPOCHREALTIME start=${t0/./}
+  READINGS=() TIMES=()
+  for ((i = 1; i <= READS; i++)); do
+    now=${EPOCHREALTIME/./}
+    while ((now < start + i * 1000000)); do sleep 0.05; now=${EPOCHREALTIME/./}; done
+    READINGS+=("$("$STATS" --json)") || fail "atlas_stats --json failed"
+    TIMES+=("$EPOCHREALTIME")
+  done
+  kill "${hogs[@]}"; wait "${hogs[@]}" 2>/dev/null
+  SETTLED=$((READS + 1))
+  for ((i = READS - 1; i >= 0; i--)); do
+    within 10 "${READINGS[$i]}" || break
+    SETTLED=$((i + 1))
+  done
+  for ((i = 0; i < READS; i++)); do
+    printf '%s +%.2fs loads %s applied %s\n' "$1" "$(bc <<< "${TIMES[$i]} - $t0")" \
+      "$(loads "${READINGS[$i]}")" "$(($(applied "${READINGS[$i]}") - $(applied "$j0")))"
+  done
+  MIGRATIONS=$(($(applied "${READINGS[READS - 1]}") - $(applied "$j0")))
+  LATE=$(($(applied "${READINGS[READS - 1]}") - $(applied "${READINGS[3]}")))
+}
+
+if [ -n "${CONVERGE_BENCH:-}" ]; then
+  for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
+    for bin in $CONVERGE_BENCH; do
+      ATLAS_BIN=$bin
+      start_atlas
+      run "$bin" > /tmp/run.log
+      stop_atlas INT > /dev/null
+      echo "round $r $bin: settled_at_reading $SETTLED migrations $MIGRATIONS after_reading_4 $LATE"
+    done
+  done
+  exit 0
+fi
+
+start_atlas
+python3 "$HERE/crowd.py" 1000 1 60 &
+CROWD=$!
+sleep 15 # the threads' start is a storm of its own under TCG
+run crowd > /dev/null
+for ((i = 1; i < READS; i += 2)); do
+  jq -c '{tasks: .last_pass_tasks, pass_us: .last_pass_us, read_us: .last_pass_read_us,
+          balance_us: .last_pass_balance_us, write_us: .last_pass_write_us}' <<< "${READINGS[$i]}"
+done
+kill "$CROWD" 2>/dev/null; wait "$CROWD" 2>/dev/null
+sleep 2
+
+run hogs
+within 10 "${READINGS[3]}" || fail "not within 10% of the average 2 intervals after the release: $(loads "${READINGS[3]}")"
+[ "$SETTLED" -le 4 ] || fail "balance lost at reading $SETTLED or before it: $(loads "${READINGS[SETTLED - 2]}")"
+[ "$MIGRATIONS" -ge 4 ] || fail "$MIGRATIONS migrations applied; 4 is the least that balances 8 hogs"
+[ "$MIGRATIONS" -le "$MAX_MIGRATIONS" ] || fail "$MIGRATIONS migrations applied for a move of 4 hogs (bound $MAX_MIGRATIONS)"
+[ "$LATE" -le "$MAX_LATE_MIGRATIONS" ] || fail "$LATE migrations after the balance was reached (bound $MAX_LATE_MIGRATIONS): ping-pong"
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
+pass "within 10% 2 intervals after the release and for 5 more; $MIGRATIONS migrations (least 4, bound $MAX_MIGRATIONS), $LATE of them after the fourth reading (bound $MAX_LATE_MIGRATIONS)"
