@@ -256,7 +256,7 @@ int RunBalanced(const RunOptions& options) {
                     options.tuner);
     planner.set_clock(&MonotonicNs);
     absl::Time next_balance = absl::Now() + options.interval;
-    uint64_t last_applied = 0, last_rejected = 0;
+    uint64_t last_applied = 0, last_rejected = 0, last_no_slot = 0;
     absl::Time next_tune = absl::Now();
     absl::Time next_stats = absl::Now() + options.stats_interval;
     std::vector<bool> migrate_requested(options.debug_migrations.size());
@@ -291,6 +291,17 @@ int RunBalanced(const RunOptions& options) {
         }
         last_applied = applied;
         last_rejected = rejected;
+        // Tasks the planner cannot see: say so when their number grows.
+        const uint64_t no_slot = Counter(**sched, ATLAS_STAT_TASK_NO_SLOT);
+        if (no_slot > last_no_slot) {
+          std::fprintf(stderr,
+                       "scx_atlas: %llu tasks got no task_snaps slot (more "
+                       "than %u tasks): they run, but the planner cannot "
+                       "see or move them\n",
+                       static_cast<unsigned long long>(no_slot),
+                       ATLAS_MAX_TASK_SLOTS);
+          last_no_slot = no_slot;
+        }
         next_balance = now + options.interval;
       }
       if (!migrations_sent && g_debug_migrate.load()) {
