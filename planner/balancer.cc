@@ -66,7 +66,9 @@ struct Candidate {
   uint64_t uid;
   uint32_t slot;
   int32_t domain;
-  double load;  // exact, in the units used; NaN until a move looks
+  double rough_dcyc;  // its duty cycle within 6 % (RoughHalving)
+  uint32_t weight;    // as the scan read it
+  double load;        // exact, in the units used; NaN until a move looks
 };
 
 // 2^(-x) for x >= 0 within 6 %: whole halvings shift, the rest
@@ -123,7 +125,7 @@ class Balancer {
  private:
   // The one pass over the slots: counts the tasks, finds the infeasible
   // weights' cap, and lists the source domains' tasks in cand_ with the
-  // rough loads to file them by (rough_).
+  // rough loads to file them by.
   void ScanTasks();
   // Files the candidates into the bucket lists.
   void FileSourceTasks();
@@ -169,9 +171,7 @@ class Balancer {
   // Bucket lists of the source domains, linked through next_.
   std::vector<int>& head_;  // per (source slot, bucket): first task, or -1
   std::vector<int>& next_;  // per candidate
-  std::vector<Candidate>& cand_;  // the source domains' tasks
-  std::vector<double> rough_;     // per candidate: its duty cycle, roughly
-  std::vector<uint32_t> rough_weight_;    // ... and its weight
+  std::vector<Candidate>& cand_;          // the source domains' tasks
   std::vector<uint32_t>& heavy_;          // min-heap of the heaviest weights
   std::vector<char> is_source_;           // per domain
   std::vector<int> source_slot_;          // per domain: its lists, or -1
@@ -187,8 +187,6 @@ void Balancer::ScanTasks() {
   const size_t keep = nr_cpus > 1 ? static_cast<size_t>(std::ceil(nr_cpus)) : 0;
   heavy_.clear();
   cand_.clear();
-  rough_.clear();
-  rough_weight_.clear();
   const double half_life = static_cast<double>(snapshot_.half_life_ns);
   uint64_t total_weight = 0;
   uint32_t max_weight = 0, heap_floor = 0;
@@ -198,9 +196,9 @@ void Balancer::ScanTasks() {
   const char* source = is_source_.data();
   for (size_t i = 0; i < snapshot_.nr_slots; ++i) {
     const atlas_task_snap& s = slots[i];
+    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
     if (__atomic_load_n(&s.uid, __ATOMIC_RELAXED) == 0 ||
-        !SlotFresh(__atomic_load_n(&s.updated_at, __ATOMIC_RELAXED), now,
-                   max_age)) {
+        !SlotFresh(at, now, max_age)) {
       continue;
     }
     const uint32_t w = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
@@ -219,7 +217,6 @@ void Balancer::ScanTasks() {
       if (heavy_.size() == keep) heap_floor = heavy_.front();
     }
     if (d >= static_cast<uint32_t>(nd) || !source[d]) continue;
-    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
     const double dcyc =
         static_cast<double>(__atomic_load_n(&s.dcyc, __ATOMIC_RELAXED)) /
         ATLAS_LOAD_ONE;
@@ -231,9 +228,8 @@ void Balancer::ScanTasks() {
                                 : 0;
     cand_.push_back({__atomic_load_n(&s.uid, __ATOMIC_RELAXED),
                      static_cast<uint32_t>(i), static_cast<int32_t>(d),
+                     cur + (dcyc - cur) * RoughHalving(halvings), w,
                      std::numeric_limits<double>::quiet_NaN()});
-    rough_.push_back(cur + (dcyc - cur) * RoughHalving(halvings));
-    rough_weight_.push_back(w);
   }
   nr_tasks_ = nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
@@ -278,7 +274,7 @@ void Balancer::FileSourceTasks() {
   const int n = static_cast<int>(cand_.size());
   if (next_.size() < static_cast<size_t>(n)) next_.resize(n);
   for (int i = 0; i < n; ++i) {
-    const double x = LoadOf(rough_[i], rough_weight_[i]);
+    const double x = LoadOf(cand_[i].rough_dcyc, cand_[i].weight);
     if (!(x > 0)) continue;
     int& h = Head(cand_[i].domain, BucketOf(x));
     next_[i] = h;
@@ -295,7 +291,7 @@ void Balancer::MarkSources() {
   const int nd = static_cast<int>(domains_.size());
   is_source_.assign(nd, 0);
   if (!(avg_ > 0)) return;
-  const Eigen::VectorXd node_load = node_of_ * load_;
+  const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
@@ -339,7 +335,7 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
     int* link = &Head(from, b);
     for (int looked = 0; *link >= 0 && looked < kLookPerBucket; ++looked) {
       const int i = *link;
-      if (LoadOf(rough_[i], rough_weight_[i]) >= too_heavy) {
+      if (LoadOf(cand_[i].rough_dcyc, cand_[i].weight) >= too_heavy) {
         link = &next_[i];
         continue;
       }
@@ -514,12 +510,12 @@ Plan Balancer::Run() {
   const double total_cap = capacity_.sum();
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
+  node_load_ = node_of_ * load_;  // kept up to date by every move
   MarkSources();
   ScanTasks();
   plan_.weight_cap = cap_;
   plan_.tasks = nr_tasks_;
   if (avg_ > 0) {
-    node_load_ = node_of_ * load_;
     excess_.resize(nd);
     FileSourceTasks();
     BalanceNodes();

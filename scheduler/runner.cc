@@ -62,9 +62,12 @@ void PrintStats(const BpfScheduler& sched, const char* label) {
   std::fflush(stdout);
 }
 
-uint64_t Counter(const BpfScheduler& sched, atlas_stat stat) {
+// The counters summed over CPUs (zeros if they cannot be read): one map
+// read for all of them.
+std::vector<uint64_t> Counters(const BpfScheduler& sched) {
   absl::StatusOr<std::vector<uint64_t>> stats = sched.ReadStats();
-  return stats.ok() ? (*stats)[stat] : 0;
+  return stats.ok() ? *std::move(stats)
+                    : std::vector<uint64_t>(ATLAS_NR_STATS, 0);
 }
 
 // What the stats server (its own thread) and --stats read: the current
@@ -270,10 +273,10 @@ int RunBalanced(const RunOptions& options) {
       }
       if (options.load_balance && now >= next_balance) {
         // What became of the previous pass's requests, then a new pass.
-        const uint64_t applied = Counter(**sched, ATLAS_STAT_MIGRATE_APPLIED);
-        const uint64_t rejected =
-            Counter(**sched, ATLAS_STAT_MIGRATE_REJECTED) +
-            Counter(**sched, ATLAS_STAT_MIGRATE_STALE);
+        const std::vector<uint64_t> counters = Counters(**sched);
+        const uint64_t applied = counters[ATLAS_STAT_MIGRATE_APPLIED];
+        const uint64_t rejected = counters[ATLAS_STAT_MIGRATE_REJECTED] +
+                                  counters[ATLAS_STAT_MIGRATE_STALE];
         const uint64_t pass_start = MonotonicNs();
         const Plan plan = planner.BalanceOnce(pass_start);
         hub.Balanced(plan, MonotonicNs() - pass_start, planner.last_cost());
@@ -292,7 +295,7 @@ int RunBalanced(const RunOptions& options) {
         last_applied = applied;
         last_rejected = rejected;
         // Tasks the planner cannot see: say so when their number grows.
-        const uint64_t no_slot = Counter(**sched, ATLAS_STAT_TASK_NO_SLOT);
+        const uint64_t no_slot = counters[ATLAS_STAT_TASK_NO_SLOT];
         if (no_slot > last_no_slot) {
           std::fprintf(stderr,
                        "scx_atlas: %llu tasks got no task_snaps slot (more "
