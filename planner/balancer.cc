@@ -95,12 +95,18 @@ double BucketMin(int b) {
   return min;
 }
 
-// The per-candidate and per-(domain, bucket) arrays, kept across passes
-// (per thread): a pass allocates nothing once they have grown.
+// Every array of a pass, kept across passes (per thread): a pass allocates
+// nothing but its plan once they have grown.
 struct Scratch {
   std::vector<int> head, next;
+  std::vector<uint64_t> occupied;
   std::vector<Candidate> cand;
   std::vector<uint32_t> heavy;
+  std::vector<char> is_source;
+  std::vector<int> source_slot;
+  std::vector<double> gexcess, nexcess, threshold;
+  std::vector<std::vector<int>> over, under;
+  std::vector<int> from, to;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -117,8 +123,18 @@ class Balancer {
         params_(params),
         head_(ThreadScratch().head),
         next_(ThreadScratch().next),
+        occupied_(ThreadScratch().occupied),
         cand_(ThreadScratch().cand),
-        heavy_(ThreadScratch().heavy) {}
+        heavy_(ThreadScratch().heavy),
+        is_source_(ThreadScratch().is_source),
+        source_slot_(ThreadScratch().source_slot),
+        gexcess_(ThreadScratch().gexcess),
+        nexcess_(ThreadScratch().nexcess),
+        threshold_(ThreadScratch().threshold),
+        over_(ThreadScratch().over),
+        under_(ThreadScratch().under),
+        from_(ThreadScratch().from),
+        to_(ThreadScratch().to) {}
 
   Plan Run();
 
@@ -137,9 +153,35 @@ class Balancer {
   // Reads candidate i's slot again: false if the task is gone or elsewhere
   // by now; else its exact load (cached) and the slot's copy.
   bool Examine(int i, atlas_task_snap* copy);
-  // The bucket list of a source domain.
+  // The bucket list of a source domain; a list whose bit in occupied_ is
+  // clear is empty (its head unset: the heads are not reset per pass).
   int& Head(int domain, int bucket) {
     return head_[source_slot_[domain] * kBuckets + bucket];
+  }
+  uint64_t& Occupied(int domain, int bucket) {
+    return occupied_[source_slot_[domain] * kOccWords + bucket / 64];
+  }
+  static constexpr int kOccWords = (kBuckets + 63) / 64;
+  // The first occupied bucket of a source in [b, last], the last one in
+  // [0, b]; -1 if none.
+  int NextOccupied(int domain, int b, int last) {
+    const uint64_t* occ = &occupied_[source_slot_[domain] * kOccWords];
+    for (b = std::max(b, 0); b <= last; b = (b / 64 + 1) * 64) {
+      const uint64_t w = occ[b / 64] >> (b % 64);
+      if (w) {
+        const int found = b + __builtin_ctzll(w);
+        return found <= last ? found : -1;
+      }
+    }
+    return -1;
+  }
+  int PrevOccupied(int domain, int b) {
+    const uint64_t* occ = &occupied_[source_slot_[domain] * kOccWords];
+    for (b = std::min(b, kBuckets - 1); b >= 0; b = (b / 64) * 64 - 1) {
+      const uint64_t w = occ[b / 64] << (63 - b % 64);
+      if (w) return b - __builtin_clzll(w);
+    }
+    return -1;
   }
   void MarkSources();
   // One move from domain `from` to `to`, limited by `limit` (the smaller of
@@ -147,12 +189,14 @@ class Balancer {
   // x <= max_load. False if no task fits.
   bool MoveOne(int from, int to, double limit, double max_load);
   double GlobalShare(int d) const { return avg_ * domains_[d].capacity; }
-  // Tries the source domains, most excess first, against the targets, least
-  // excess first, until one move succeeds. limit(s, t) and max_load(s, t)
-  // bound the move as in MoveOne.
-  template <typename Excess, typename Limit, typename MaxLoad>
-  bool MoveFromTo(std::vector<int>& from, std::vector<int>& to, Excess excess,
-                  Limit limit, MaxLoad max_load);
+  // Tries the sources `from` (most excess first) against the targets `to`
+  // (least excess first), until one move succeeds; its domains in *s, *t.
+  // limit(s, t) and max_load(s, t) bound the move as in MoveOne.
+  template <typename Limit, typename MaxLoad>
+  bool MoveFromTo(const std::vector<int>& from, const std::vector<int>& to,
+                  Limit limit, MaxLoad max_load, int* s, int* t);
+  // Re-files domain d in over_/under_ of its node (by gexcess_) after a move.
+  void RefileGlobal(int d);
   void BalanceNodes();
   void BalanceInsideNode(int node);
 
@@ -161,23 +205,98 @@ class Balancer {
   const BalanceParams& params_;
   int nr_nodes_ = 0;
   int nr_tasks_ = 0;
-  double avg_ = 0;  // load per unit of capacity, machine-wide
+  int nr_cand_ = 0;  // candidates in cand_
+  double avg_ = 0;   // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
   Eigen::VectorXd load_;                                  // per domain
-  Eigen::VectorXd node_load_;   // per node: kept up to date by every move
-  std::vector<double> excess_;  // per domain: MoveFromTo's candidates
-  Eigen::VectorXd capacity_;    // per domain
-  Eigen::MatrixXd node_of_;     // nodes x domains, 1 where the domain is
+  Eigen::VectorXd node_load_;  // per node: kept up to date by every move
+  Eigen::VectorXd capacity_;   // per domain
+  Eigen::MatrixXd node_of_;    // nodes x domains, 1 where the domain is
   // Bucket lists of the source domains, linked through next_.
-  std::vector<int>& head_;  // per (source slot, bucket): first task, or -1
-  std::vector<int>& next_;  // per candidate
-  std::vector<Candidate>& cand_;          // the source domains' tasks
-  std::vector<uint32_t>& heavy_;          // min-heap of the heaviest weights
-  std::vector<char> is_source_;           // per domain
-  std::vector<int> source_slot_;          // per domain: its lists, or -1
-  std::vector<int> from_, to_, members_;  // scratch of the move loops
+  std::vector<int>& head_;           // per (source slot, bucket): first task
+  std::vector<int>& next_;           // per candidate
+  std::vector<uint64_t>& occupied_;  // per (source slot, bucket): a bit
+  std::vector<Candidate>& cand_;     // the source domains' tasks, nr_cand_
+  std::vector<uint32_t>& heavy_;     // min-heap of the heaviest weights
+  std::vector<char>& is_source_;     // per domain
+  std::vector<int>& source_slot_;    // per domain: its lists, or -1
+  // Per domain, kept up to date by every move: load - global share, load -
+  // node share, and the domain threshold (of the node phase being run).
+  std::vector<double>&gexcess_, &nexcess_, &threshold_;
+  // Per node: its domains above their global share, most excess first, and
+  // below it, least excess first (the node phase's sources and targets).
+  std::vector<std::vector<int>>&over_, &under_;
+  std::vector<int>&from_, &to_;  // the domain phase's sources and targets
   Plan plan_;
 };
+
+// The running totals of a scan, and what it read of the slot it stopped at.
+struct ScanState {
+  uint64_t total_weight = 0;
+  uint32_t max_weight = 0;
+  int nr_tasks = 0;
+  uint32_t heap_floor = 0;  // a weight above it goes to the heavy heap
+  uint32_t weight = 0;      // the stopping slot's weight
+  size_t nr_cand = 0;       // candidates written
+};
+
+// Scans slots [i, n): counts the fresh ones, and writes each source
+// domain's task to cand (room for one per slot); stops at the first whose
+// weight is above st->heap_floor and returns its index (n if none). Out of
+// line and free of calls, so the totals stay in registers (inlined into
+// the pass, whose rare paths call out, the loop kept them on the stack:
+// 18 % slower at 100k tasks).
+__attribute__((noinline)) size_t
+ScanUntilHeavy(const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
+               uint64_t max_age, double per_half_life, const char* source,
+               uint32_t nd, Candidate* cand, ScanState* st) {
+  uint64_t total_weight = st->total_weight;
+  uint32_t max_weight = st->max_weight;
+  int nr_tasks = st->nr_tasks;
+  size_t nc = st->nr_cand;
+  const uint32_t heap_floor = st->heap_floor;
+  for (; i < n; ++i) {
+    const atlas_task_snap& s = slots[i];
+    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
+    const uint32_t w = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
+    const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
+    const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
+    if (!((uid != 0) & SlotFresh(at, now, max_age))) continue;
+    ++nr_tasks;
+    total_weight += w;
+    max_weight = std::max(max_weight, w);
+    if (d < nd && source[d]) {
+      // Signed conversions (cheaper than unsigned ones) of values far
+      // below 2^63, and a multiplication by the inverse half-life.
+      constexpr double kOne = 1.0 / ATLAS_LOAD_ONE;
+      const double dcyc = static_cast<double>(static_cast<int64_t>(
+                              __atomic_load_n(&s.dcyc, __ATOMIC_RELAXED))) *
+                          kOne;
+      const double cur = static_cast<double>(static_cast<int64_t>(
+                             __atomic_load_n(&s.dcyc_cur, __ATOMIC_RELAXED))) *
+                         kOne;
+      const double halvings =
+          now > at ? static_cast<double>(static_cast<int64_t>(now - at)) *
+                         per_half_life
+                   : 0;
+      cand[nc++] = {uid,
+                    static_cast<uint32_t>(i),
+                    static_cast<int32_t>(d),
+                    cur + (dcyc - cur) * RoughHalving(halvings),
+                    w,
+                    std::numeric_limits<double>::quiet_NaN()};
+    }
+    if (__builtin_expect(w > heap_floor, 0)) {
+      st->weight = w;
+      break;
+    }
+  }
+  st->total_weight = total_weight;
+  st->max_weight = max_weight;
+  st->nr_tasks = nr_tasks;
+  st->nr_cand = nc;
+  return i;
+}
 
 void Balancer::ScanTasks() {
   const int nd = static_cast<int>(domains_.size());
@@ -186,51 +305,37 @@ void Balancer::ScanTasks() {
   // heaviest seen in a min-heap, which a task lighter than its top skips.
   const size_t keep = nr_cpus > 1 ? static_cast<size_t>(std::ceil(nr_cpus)) : 0;
   heavy_.clear();
-  cand_.clear();
-  const double half_life = static_cast<double>(snapshot_.half_life_ns);
-  uint64_t total_weight = 0;
-  uint32_t max_weight = 0, heap_floor = 0;
-  int nr_tasks = 0;
-  const atlas_task_snap* slots = snapshot_.slots;
-  const uint64_t now = snapshot_.now_ns, max_age = snapshot_.max_age_ns;
-  const char* source = is_source_.data();
-  for (size_t i = 0; i < snapshot_.nr_slots; ++i) {
-    const atlas_task_snap& s = slots[i];
-    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&s.uid, __ATOMIC_RELAXED) == 0 ||
-        !SlotFresh(at, now, max_age)) {
-      continue;
+  const size_t nr_slots = snapshot_.nr_slots;
+  // Room for every slot: the scan writes without a check (kept across
+  // passes, so only a pass with more slots than ever before grows it).
+  if (cand_.size() < nr_slots) cand_.resize(nr_slots);
+  // 1 / half-life (0 for none: no decay).
+  const double per_half_life =
+      snapshot_.half_life_ns > 0
+          ? 1.0 / static_cast<double>(snapshot_.half_life_ns)
+          : 0;
+  ScanState st;
+  // No more slots than CPUs: no more tasks either, and nothing is capped
+  // (below), so no heap.
+  st.heap_floor =
+      keep > 0 && nr_slots > nr_cpus ? 0 : std::numeric_limits<uint32_t>::max();
+  for (size_t i = 0;; ++i) {
+    i = ScanUntilHeavy(snapshot_.slots, i, nr_slots, snapshot_.now_ns,
+                       snapshot_.max_age_ns, per_half_life, is_source_.data(),
+                       static_cast<uint32_t>(nd), cand_.data(), &st);
+    if (i >= nr_slots) break;
+    heavy_.push_back(st.weight);
+    std::push_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
+    if (heavy_.size() > keep) {
+      std::pop_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
+      heavy_.pop_back();
     }
-    const uint32_t w = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
-    const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
-    ++nr_tasks;
-    total_weight += w;
-    max_weight = std::max(max_weight, w);
-    // Locals, not the members: the loop keeps them in registers.
-    if (w > heap_floor && keep > 0) {
-      heavy_.push_back(w);
-      std::push_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
-      if (heavy_.size() > keep) {
-        std::pop_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
-        heavy_.pop_back();
-      }
-      if (heavy_.size() == keep) heap_floor = heavy_.front();
-    }
-    if (d >= static_cast<uint32_t>(nd) || !source[d]) continue;
-    const double dcyc =
-        static_cast<double>(__atomic_load_n(&s.dcyc, __ATOMIC_RELAXED)) /
-        ATLAS_LOAD_ONE;
-    const double cur =
-        static_cast<double>(__atomic_load_n(&s.dcyc_cur, __ATOMIC_RELAXED)) /
-        ATLAS_LOAD_ONE;
-    const double halvings = now > at && half_life > 0
-                                ? static_cast<double>(now - at) / half_life
-                                : 0;
-    cand_.push_back({__atomic_load_n(&s.uid, __ATOMIC_RELAXED),
-                     static_cast<uint32_t>(i), static_cast<int32_t>(d),
-                     cur + (dcyc - cur) * RoughHalving(halvings), w,
-                     std::numeric_limits<double>::quiet_NaN()});
+    if (heavy_.size() == keep) st.heap_floor = heavy_.front();
   }
+  nr_cand_ = static_cast<int>(st.nr_cand);
+  const int nr_tasks = st.nr_tasks;
+  const uint64_t total_weight = st.total_weight;
+  const uint32_t max_weight = st.max_weight;
   nr_tasks_ = nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
   // w x nr_cpus > total: with the heaviest below that, nothing is capped.
@@ -269,14 +374,24 @@ void Balancer::FileSourceTasks() {
     if (is_source_[d]) source_slot_[d] = nr_sources++;
   }
   if (nr_sources == 0) return;
-  head_.assign(static_cast<size_t>(nr_sources) * kBuckets, -1);
-  // A filed task's link is written before it is read: no zeroing.
-  const int n = static_cast<int>(cand_.size());
+  // A list's head is set when its first task is filed (its bit), a task's
+  // link when it is filed: nothing else is reset.
+  if (head_.size() < static_cast<size_t>(nr_sources) * kBuckets)
+    head_.resize(static_cast<size_t>(nr_sources) * kBuckets);
+  occupied_.assign(static_cast<size_t>(nr_sources) * kOccWords, 0);
+  const int n = nr_cand_;
   if (next_.size() < static_cast<size_t>(n)) next_.resize(n);
   for (int i = 0; i < n; ++i) {
     const double x = LoadOf(cand_[i].rough_dcyc, cand_[i].weight);
     if (!(x > 0)) continue;
-    int& h = Head(cand_[i].domain, BucketOf(x));
+    const int b = BucketOf(x);
+    int& h = Head(cand_[i].domain, b);
+    uint64_t& occ = Occupied(cand_[i].domain, b);
+    const uint64_t bit = uint64_t{1} << (b % 64);
+    if (!(occ & bit)) {
+      occ |= bit;
+      h = -1;
+    }
     next_[i] = h;
     h = i;
   }
@@ -331,8 +446,11 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
   // so a move costs no more for a domain of 10000 tasks than of 100.
   constexpr int kLookPerBucket = 16;
   auto take = [&](int b) {
-    if (BucketMin(b) >= too_heavy) return false;
-    int* link = &Head(from, b);
+    uint64_t& occ = Occupied(from, b);
+    const uint64_t bit = uint64_t{1} << (b % 64);
+    if (!(occ & bit) || BucketMin(b) >= too_heavy) return false;
+    int& head = Head(from, b);
+    int* link = &head;
     for (int looked = 0; *link >= 0 && looked < kLookPerBucket; ++looked) {
       const int i = *link;
       if (LoadOf(cand_[i].rough_dcyc, cand_[i].weight) >= too_heavy) {
@@ -342,6 +460,7 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
       atlas_task_snap t;
       if (!Examine(i, &t)) {
         *link = next_[i];  // gone or moved away: never looked at again
+        if (head < 0) occ &= ~bit;
         continue;
       }
       const double x = cand_[i].load;
@@ -349,10 +468,15 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
           (t.allowed_doms[(to / 64) % ATLAS_DOM_WORDS] >> (to % 64)) & 1;
       if (x > 0 && x < 2 * limit && x <= max_load && allowed) {
         *link = next_[i];
+        if (head < 0) occ &= ~bit;
         load_[from] -= x;
         load_[to] += x;
         node_load_[domains_[from].node] -= x;
         node_load_[domains_[to].node] += x;
+        gexcess_[from] -= x;
+        gexcess_[to] += x;
+        nexcess_[from] -= x;
+        nexcess_[to] += x;
         plan_.migrations.push_back({t.uid, t.pid, from, to, x});
         return true;
       }
@@ -360,19 +484,71 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
     }
     return false;
   };
+  // The occupied buckets, nearest `want` first (at equal distance the
+  // heavier), up to `top`: found by bit scans, so empty buckets cost
+  // nothing.
   const int top = BucketOf(2 * limit);
-  if (take(want)) return true;
-  for (int step = 1; want + step <= top || want - step >= 0; ++step) {
-    if (want + step <= top && take(want + step)) return true;
-    if (want - step >= 0 && take(want - step)) return true;
+  int up = NextOccupied(from, want, top);
+  int down = PrevOccupied(from, want - 1);
+  while (up >= 0 || down >= 0) {
+    if (up >= 0 && (down < 0 || up - want <= want - down)) {
+      if (take(up)) return true;
+      up = NextOccupied(from, up + 1, top);
+    } else {
+      if (take(down)) return true;
+      down = PrevOccupied(from, down - 1);
+    }
   }
   return false;
+}
+
+// Takes d out of `list` (if there) and, if `keep`, puts it back where
+// `before` (a strict order of domains) places it.
+template <typename Before>
+void Refile(std::vector<int>& list, int d, bool keep, Before before) {
+  auto it = std::find(list.begin(), list.end(), d);
+  if (it != list.end()) list.erase(it);
+  if (keep)
+    list.insert(std::lower_bound(list.begin(), list.end(), d, before), d);
+}
+
+// Orders of domains by an excess: most first, least first; ties by id.
+struct MostFirst {
+  const double* ex;
+  bool operator()(int a, int b) const {
+    return ex[a] != ex[b] ? ex[a] > ex[b] : a < b;
+  }
+};
+struct LeastFirst {
+  const double* ex;
+  bool operator()(int a, int b) const {
+    return ex[a] != ex[b] ? ex[a] < ex[b] : a < b;
+  }
+};
+
+void Balancer::RefileGlobal(int d) {
+  const int n = domains_[d].node;
+  Refile(over_[n], d, gexcess_[d] > 0, MostFirst{gexcess_.data()});
+  Refile(under_[n], d, gexcess_[d] < 0, LeastFirst{gexcess_.data()});
 }
 
 void Balancer::BalanceNodes() {
   if (nr_nodes_ < 2) return;
   const int nd = static_cast<int>(domains_.size());
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
+  for (int n = 0; n < nr_nodes_; ++n) {
+    over_[n].clear();
+    under_[n].clear();
+  }
+  // Built once; each move re-files its two domains.
+  for (int d = 0; d < nd; ++d) {
+    if (gexcess_[d] > 0) over_[domains_[d].node].push_back(d);
+    if (gexcess_[d] < 0) under_[domains_[d].node].push_back(d);
+  }
+  for (int n = 0; n < nr_nodes_; ++n) {
+    std::sort(over_[n].begin(), over_[n].end(), MostFirst{gexcess_.data()});
+    std::sort(under_[n].begin(), under_[n].end(), LeastFirst{gexcess_.data()});
+  }
   Eigen::VectorXd imbalance(nr_nodes_);
   for (;;) {
     imbalance = node_load_ - avg_ * node_cap;
@@ -385,104 +561,91 @@ void Balancer::BalanceNodes() {
         params_.node_imbalance_pct / 100 * avg_ * node_cap[pull];
     if (imbalance[push] <= threshold_push || -imbalance[pull] <= threshold_pull)
       return;
-    // Source: the pushing node's domains by load above share; target: the
-    // pulling node's domains by load below share. A move must also shrink
-    // the two domains' imbalance (so the machine-wide sum never grows).
-    std::vector<int>& from = from_;
-    std::vector<int>& to = to_;
-    from.clear();
-    to.clear();
-    for (int d = 0; d < nd; ++d) {
-      if (domains_[d].node == push && load_[d] > GlobalShare(d))
-        from.push_back(d);
-      if (domains_[d].node == pull && load_[d] < GlobalShare(d))
-        to.push_back(d);
-    }
-    auto excess = [&](int d) { return load_[d] - GlobalShare(d); };
+    // Source: the pushing node's domains above their share; target: the
+    // pulling node's domains below it. A move must also shrink the two
+    // domains' imbalance (so the machine-wide sum never grows).
+    int s = -1, t = -1;
     const bool moved = MoveFromTo(
-        from, to, excess,
+        over_[push], under_[pull],
         [&](int s, int t) {
           return std::min(
-              {imbalance[push], -imbalance[pull], excess(s), -excess(t)});
+              {imbalance[push], -imbalance[pull], gexcess_[s], -gexcess_[t]});
         },
-        [](int, int) { return std::numeric_limits<double>::infinity(); });
+        [](int, int) { return std::numeric_limits<double>::infinity(); }, &s,
+        &t);
     if (!moved) return;
+    RefileGlobal(s);
+    RefileGlobal(t);
   }
 }
 
 void Balancer::BalanceInsideNode(int node) {
-  std::vector<int>& members = members_;
-  members.clear();
-  for (int d = 0; d < static_cast<int>(domains_.size()); ++d) {
-    if (domains_[d].node == node) members.push_back(d);
+  const int nd = static_cast<int>(domains_.size());
+  // Moves inside the node keep its load: its average is fixed.
+  double node_cap = 0;
+  int members = 0;
+  for (int d = 0; d < nd; ++d) {
+    if (domains_[d].node != node) continue;
+    node_cap += capacity_[d];
+    ++members;
   }
-  if (members.size() < 2) return;
-  for (;;) {
-    double node_load = 0, node_cap = 0;
-    for (int d : members) {
-      node_load += load_[d];
-      node_cap += capacity_[d];
-    }
-    const double node_avg = node_cap > 0 ? node_load / node_cap : 0;
-    auto excess = [&](int d) { return load_[d] - node_avg * capacity_[d]; };
-    auto threshold = [&](int d) {
-      return params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
-    };
-    std::vector<int>& from = from_;
-    std::vector<int>& to = to_;
-    from.clear();
-    to.clear();
-    for (int d : members) {
-      if (excess(d) > threshold(d)) from.push_back(d);
-      if (-excess(d) > threshold(d)) to.push_back(d);
-    }
-    if (from.empty() || to.empty()) return;
+  if (members < 2) return;
+  const double node_avg = node_cap > 0 ? node_load_[node] / node_cap : 0;
+  std::vector<int>& from = from_;
+  std::vector<int>& to = to_;
+  from.clear();
+  to.clear();
+  for (int d = 0; d < nd; ++d) {
+    if (domains_[d].node != node) continue;
+    nexcess_[d] = load_[d] - node_avg * capacity_[d];
+    threshold_[d] =
+        params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
+    if (nexcess_[d] > threshold_[d]) from.push_back(d);
+    if (-nexcess_[d] > threshold_[d]) to.push_back(d);
+  }
+  const MostFirst most{nexcess_.data()};
+  const LeastFirst least{nexcess_.data()};
+  std::sort(from.begin(), from.end(), most);
+  std::sort(to.begin(), to.end(), least);
+  auto refile = [&](int d) {
+    Refile(from, d, nexcess_[d] > threshold_[d], most);
+    Refile(to, d, -nexcess_[d] > threshold_[d], least);
+  };
+  while (!from.empty() && !to.empty()) {
     // Moving x changes the machine-wide imbalance of s and t by
     // |gs - x| + |gt + x| - |gs| - |gt|, which is <= 0 iff x <= gs - gt
     // (domains of one node can have different capacities, so the
     // node-relative limit alone does not ensure it).
+    int s = -1, t = -1;
     const bool moved = MoveFromTo(
-        from, to, excess,
-        [&](int s, int t) { return std::min(excess(s), -excess(t)); },
-        [&](int s, int t) {
-          return (load_[s] - GlobalShare(s)) - (load_[t] - GlobalShare(t));
-        });
+        from, to,
+        [&](int s, int t) { return std::min(nexcess_[s], -nexcess_[t]); },
+        [&](int s, int t) { return gexcess_[s] - gexcess_[t]; }, &s, &t);
     if (!moved) return;
+    refile(s);
+    refile(t);
   }
 }
 
-template <typename Excess, typename Limit, typename MaxLoad>
-bool Balancer::MoveFromTo(std::vector<int>& from, std::vector<int>& to,
-                          Excess excess, Limit limit, MaxLoad max_load) {
+template <typename Limit, typename MaxLoad>
+bool Balancer::MoveFromTo(const std::vector<int>& from,
+                          const std::vector<int>& to, Limit limit,
+                          MaxLoad max_load, int* s, int* t) {
   if (static_cast<int>(plan_.migrations.size()) >= params_.max_migrations)
     return false;
-  if (from.empty() || to.empty()) return false;
-  // Usually the most loaded source and the least loaded target make a
-  // move: try them before sorting (O(domains) per move instead of
-  // O(domains log domains)). Each candidate's excess is computed once.
-  for (int d : from) excess_[d] = excess(d);
-  for (int d : to) excess_[d] = excess(d);
-  const double* ex = excess_.data();
-  auto more = [ex](int a, int b) {
-    return ex[a] != ex[b] ? ex[a] > ex[b] : a < b;
-  };
-  auto less = [ex](int a, int b) {
-    return ex[a] != ex[b] ? ex[a] < ex[b] : a < b;
-  };
-  const int s0 = *std::min_element(from.begin(), from.end(), more);
-  const int t0 = *std::min_element(to.begin(), to.end(), less);
-  if (MoveOne(s0, t0, limit(s0, t0), max_load(s0, t0))) return true;
-  std::sort(from.begin(), from.end(), more);
-  std::sort(to.begin(), to.end(), less);
   // A source's move limit only shrinks down the targets' list, so a source
   // that fits none of its first targets fits the others only through a
   // cpumask that excludes those: kTargetsPerSource bounds the search (the
   // last, failing round of a pass was O(sources x targets) moves).
   constexpr size_t kTargetsPerSource = 4;
-  for (int s : from) {
+  for (int src : from) {
     for (size_t k = 0; k < to.size() && k < kTargetsPerSource; ++k) {
-      const int t = to[k];
-      if (MoveOne(s, t, limit(s, t), max_load(s, t))) return true;
+      const int dst = to[k];
+      if (MoveOne(src, dst, limit(src, dst), max_load(src, dst))) {
+        *s = src;
+        *t = dst;
+        return true;
+      }
     }
   }
   return false;
@@ -516,7 +679,15 @@ Plan Balancer::Run() {
   plan_.weight_cap = cap_;
   plan_.tasks = nr_tasks_;
   if (avg_ > 0) {
-    excess_.resize(nd);
+    gexcess_.resize(nd);
+    nexcess_.resize(nd);
+    threshold_.resize(nd);
+    for (int d = 0; d < nd; ++d) gexcess_[d] = load_[d] - GlobalShare(d);
+    if (over_.size() < static_cast<size_t>(nr_nodes_)) {
+      over_.resize(nr_nodes_);
+      under_.resize(nr_nodes_);
+    }
+    plan_.migrations.reserve(std::max(params_.max_migrations, 0));
     FileSourceTasks();
     BalanceNodes();
     for (int n = 0; n < nr_nodes_; ++n) BalanceInsideNode(n);

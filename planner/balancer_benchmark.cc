@@ -9,6 +9,8 @@
 //   bazel run -c opt //planner:balancer_benchmark
 #include <benchmark/benchmark.h>
 
+#include <memory>
+#include <new>
 #include <random>
 #include <vector>
 
@@ -19,8 +21,24 @@ namespace {
 
 constexpr uint64_t kNow = 10'000'000'000;
 
+// Cache-line aligned, as BPF's mmap'ed array is (a slot is one line).
+template <typename T>
+struct LineAligned : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = LineAligned<U>;
+  };
+  LineAligned() = default;
+  template <typename U>
+  LineAligned(const LineAligned<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+};
+
 struct Input {
-  std::vector<atlas_task_snap> slots;
+  std::vector<atlas_task_snap, LineAligned<atlas_task_snap>> slots;
   LoadSnapshot snapshot;  // points into slots
   std::vector<BalanceDomain> domains;
 };

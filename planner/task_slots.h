@@ -48,7 +48,7 @@ TaskLoad TaskLoadFromSnap(const atlas_task_snap& snap, uint64_t now_ns,
 // Whether a slot written at `updated_at` is recent enough at `now_ns`.
 inline bool SlotFresh(uint64_t updated_at, uint64_t now_ns,
                       uint64_t max_age_ns) {
-  return now_ns <= updated_at || now_ns - updated_at <= max_age_ns;
+  return (now_ns <= updated_at) | (now_ns - updated_at <= max_age_ns);
 }
 
 }  // namespace atlas
