@@ -86,9 +86,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
         absl::StrCat("cannot size the per-CPU load map: ", ErrnoText(err)));
   }
   if (int err = atlas_bpf__load(skel); err != 0) {
-    return absl::InternalError(
-        absl::StrCat("the kernel rejected the BPF scheduler: ", ErrnoText(err),
-                     " (the verifier log, if any, is above)"));
+    return LoadError("the BPF scheduler", err);
   }
   if (absl::Status s = sched->MapShared(); !s.ok()) return s;
   return sched;
@@ -122,8 +120,15 @@ absl::Status BpfScheduler::MapShared() {
   return absl::OkStatus();
 }
 
+void AtlasSkel::Destroy(Skel* skel) { atlas_bpf__destroy(skel); }
+bpf_map* AtlasSkel::Ops(Skel* skel) { return skel->maps.atlas_ops; }
+bpf_link*& AtlasSkel::Link(Skel* skel) { return skel->links.atlas_ops; }
+const atlas_exit_info* AtlasSkel::ExitRecord(const Skel* skel) {
+  return &skel->bss->exit_info;
+}
+
 BpfScheduler::~BpfScheduler() {
-  Detach();
+  owner_.Detach();
   if (dom_loads_) {
     munmap(const_cast<atlas_dom_load*>(dom_loads_),
            sizeof(atlas_dom_load) * kMaxDomains);
@@ -139,7 +144,6 @@ BpfScheduler::~BpfScheduler() {
     munmap(const_cast<atlas_cpu_busy*>(cpu_busy_),
            sizeof(atlas_cpu_busy) * kMaxCpus);
   }
-  atlas_bpf__destroy(skel_);
 }
 
 absl::Status BpfScheduler::Attach() {
@@ -150,22 +154,12 @@ absl::Status BpfScheduler::Attach() {
     std::lock_guard<std::mutex> lock(load_mu_);
     for (DomainLoadAverage& avg : load_avgs_) avg.Start({}, now_ns);
   }
-  absl::StatusOr<bpf_link*> link = AttachStructOps(skel_->maps.atlas_ops);
-  if (!link.ok()) return link.status();
-  skel_->links.atlas_ops = *link;
-  return absl::OkStatus();
+  return owner_.Attach();
 }
 
-void BpfScheduler::Detach() {
-  if (skel_->links.atlas_ops != nullptr) {
-    bpf_link__destroy(skel_->links.atlas_ops);
-    skel_->links.atlas_ops = nullptr;
-  }
-}
+void BpfScheduler::Detach() { owner_.Detach(); }
 
-bool BpfScheduler::Exited() const {
-  return __atomic_load_n(&skel_->bss->exit_info.exited, __ATOMIC_ACQUIRE) != 0;
-}
+bool BpfScheduler::Exited() const { return owner_.Exited(); }
 
 atlas_topo_check BpfScheduler::TopoCheck() const {
   atlas_topo_check check;
@@ -173,11 +167,7 @@ atlas_topo_check BpfScheduler::TopoCheck() const {
   return check;
 }
 
-atlas_exit_info BpfScheduler::ExitInfo() const {
-  atlas_exit_info info;
-  std::memcpy(&info, &skel_->bss->exit_info, sizeof(info));
-  return info;
-}
+atlas_exit_info BpfScheduler::ExitInfo() const { return owner_.ExitInfo(); }
 
 absl::StatusOr<std::vector<uint64_t>> BpfScheduler::ReadStats() const {
   return ReadCounters(skel_->maps.stats);

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "planner/tuner.h"
+#include "scheduler/bpf_util.h"
 #include "scheduler/dom_load_avg.h"
 #include "shared/intf.h"
 #include "topology/domains.h"
@@ -54,6 +55,15 @@ struct DomainLoad {
   double load = 0;      // average of sum(weight)/100 of runnable tasks
   double runnable = 0;  // average number of runnable tasks
   uint64_t nr_tasks = 0;
+};
+
+// StructOpsSkeleton's traits for bpf/atlas.bpf.c.
+struct AtlasSkel {
+  using Skel = ::atlas_bpf;
+  static void Destroy(Skel* skel);
+  static bpf_map* Ops(Skel* skel);
+  static bpf_link*& Link(Skel* skel);
+  static const atlas_exit_info* ExitRecord(const Skel* skel);
 };
 
 class BpfScheduler {
@@ -111,7 +121,8 @@ class BpfScheduler {
  private:
   BpfScheduler(struct ::atlas_bpf* skel, int nr_domains, int nr_cpu_ids,
                uint64_t half_life_ns)
-      : skel_(skel),
+      : owner_(skel),
+        skel_(skel),
         nr_domains_(nr_domains),
         nr_cpu_ids_(nr_cpu_ids),
         half_life_ns_(half_life_ns) {}
@@ -121,7 +132,8 @@ class BpfScheduler {
            nr_domains_;
   }
 
-  struct ::atlas_bpf* skel_;
+  StructOpsSkeleton<AtlasSkel> owner_;
+  struct ::atlas_bpf* skel_;  // owner_'s
   int nr_domains_;
   int nr_cpu_ids_;
   uint64_t half_life_ns_;

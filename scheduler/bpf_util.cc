@@ -48,4 +48,11 @@ absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats) {
   return totals;
 }
 
+absl::Status LoadError(const char* what, int err) {
+  return absl::InternalError(absl::StrCat("the kernel rejected ", what, ": ",
+                                          ErrnoText(err),
+                                          " (the verifier log, if any, is "
+                                          "above)"));
+}
+
 }  // namespace atlas

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // scheduler/bpf_util.h: what both BPF programs' owners (BpfScheduler for
-// balanced mode, user::UserBpf for user mode) do the same way: attach a
-// sched_ext struct_ops map, sum the per-CPU event counters, word errnos.
+// balanced mode, user::UserBpf for user mode) do the same way: own the
+// skeleton (attach its struct_ops map, detach, read the exit record its
+// ops.exit writes, destroy), sum the per-CPU event counters, word errnos.
 //
 // Thread safety: ReadCounters may be called from any thread.
 #ifndef SCX_ATLAS_SCHEDULER_BPF_UTIL_H_
 #define SCX_ATLAS_SCHEDULER_BPF_UTIL_H_
 
+#include <bpf/libbpf.h>
+
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "shared/intf.h"
 
 struct bpf_map;
 struct bpf_link;
@@ -27,6 +32,58 @@ absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops);
 
 // The per-CPU counters map (atlas_cpu_stats), summed over CPUs.
 absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats);
+
+// "the kernel rejected <what>: <errno text> (the verifier log, if any, is
+// above)", for a failed skeleton load.
+absl::Status LoadError(const char* what, int err);
+
+// Owns an opened bpftool skeleton of a sched_ext struct_ops program from
+// open to destroy. Traits give its type and parts:
+//   using Skel = ...;  static void Destroy(Skel*);
+//   static bpf_map* Ops(Skel*);  static bpf_link*& Link(Skel*);
+//   static const atlas_exit_info* ExitRecord(const Skel*);
+template <typename Traits>
+class StructOpsSkeleton {
+ public:
+  using Skel = typename Traits::Skel;
+  explicit StructOpsSkeleton(Skel* skel) : skel_(skel) {}
+  ~StructOpsSkeleton() {
+    Detach();
+    Traits::Destroy(skel_);
+  }
+  StructOpsSkeleton(const StructOpsSkeleton&) = delete;
+  StructOpsSkeleton& operator=(const StructOpsSkeleton&) = delete;
+
+  Skel* get() const { return skel_; }
+  // Makes the program the kernel's sched_ext scheduler.
+  absl::Status Attach() {
+    absl::StatusOr<bpf_link*> link = AttachStructOps(Traits::Ops(skel_));
+    if (!link.ok()) return link.status();
+    Traits::Link(skel_) = *link;
+    return absl::OkStatus();
+  }
+  // Detaches (ops.exit runs if the kernel has not already); idempotent.
+  void Detach() {
+    bpf_link*& link = Traits::Link(skel_);
+    if (link != nullptr) {
+      bpf_link__destroy(link);
+      link = nullptr;
+    }
+  }
+  // ops.exit ran; any thread.
+  bool Exited() const {
+    return __atomic_load_n(&Traits::ExitRecord(skel_)->exited,
+                           __ATOMIC_ACQUIRE) != 0;
+  }
+  atlas_exit_info ExitInfo() const {
+    atlas_exit_info info;
+    std::memcpy(&info, Traits::ExitRecord(skel_), sizeof(info));
+    return info;
+  }
+
+ private:
+  Skel* skel_;
+};
 
 }  // namespace atlas
 

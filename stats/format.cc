@@ -157,12 +157,13 @@ std::string RenderTable(const json& top) {
         &out,
         "user     queued %.0f  dispatched %.0f  kernel %.0f  self %.0f  "
         "stale %.0f  failed %.0f  congested %.0f  | held %.0f  running %.0f  "
-        "page faults %.0f\n",
+        "page faults %.0f  heap allocs %.0f\n",
         Num(ev, "user_queued"), Num(ev, "user_dispatch"),
         Num(ev, "user_kernel_dispatch"), Num(ev, "user_self"),
         Num(ev, "user_cancelled"), Num(ev, "user_failed"),
         Num(ev, "user_congested"), Num(top, "user_scheduled"),
-        Num(top, "user_running"), Num(top, "page_faults"));
+        Num(top, "user_running"), Num(top, "page_faults"),
+        Num(top, "heap_allocs"));
   }
   const auto nodes = ById(Obj(top, "nodes"));
   if (nodes.size() > 1) {
@@ -267,6 +268,9 @@ std::string RenderOpenMetrics(const json& top) {
   gauge("atlas_page_faults",
         "user mode: scheduling-thread page faults since warm-up",
         Num(top, "page_faults"));
+  gauge("atlas_heap_allocs",
+        "user mode: scheduling-thread heap allocations since warm-up",
+        Num(top, "heap_allocs"));
 
   struct Series {
     const char* field;

@@ -71,6 +71,10 @@ constexpr Field kTopFields[] = {
     {"page_faults", "I64",
      "user mode: page faults of the scheduling thread since warm-up (must "
      "stay 0); -1 in balanced mode"},
+    {"heap_allocs", "I64",
+     "user mode: allocations of the scheduling thread from the ordinary "
+     "heap since warm-up (must stay 0: the locked arena serves it; "
+     "mlockall hides these from page_faults); -1 in balanced mode"},
     {"nodes", "Dict:U64:node", "per NUMA node"},
     {"domains", "Dict:U64:domain", "per domain (LLC by default)"},
 };
@@ -314,6 +318,7 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       {"user_scheduled", now.user_scheduled},
       {"user_running", now.user_running},
       {"page_faults", now.page_faults},
+      {"heap_allocs", now.heap_allocs},
       {"nodes", node_json},
       {"domains", domains},
   };

@@ -49,6 +49,7 @@ struct StatsSample {
   uint64_t user_scheduled = 0;  // tasks held by the userspace policy
   uint64_t user_running = 0;    // tasks running on a CPU
   int64_t page_faults = -1;     // of the scheduling thread since warm-up
+  int64_t heap_allocs = -1;     // ... its operator new calls since warm-up
 };
 
 }  // namespace atlas

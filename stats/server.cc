@@ -15,13 +15,14 @@
 #include <cstdio>
 #include <cstring>
 #include <list>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "stats/format.h"
+#include "stats/metrics_http.h"
 
 namespace atlas {
 namespace {
@@ -135,14 +136,6 @@ struct Client {
   StatsClientState state;
 };
 
-std::string HttpResponse(int code, const char* reason, const char* type,
-                         const std::string& body) {
-  return absl::StrCat("HTTP/1.0 ", code, " ", reason,
-                      "\r\nContent-Type: ", type,
-                      "\r\nContent-Length: ", body.size(),
-                      "\r\nConnection: close\r\n\r\n", body);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatsServer>> StatsServer::Start(
@@ -228,30 +221,10 @@ void StatsServer::Loop() {
   // Handles every complete request in c.in.
   auto process = [&](Client& c) {
     if (c.http) {
-      const size_t end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        if (c.in.size() > kMaxHttpHeader) {
-          c.out = HttpResponse(431, "Request Header Fields Too Large",
-                               "text/plain", "header too large\n");
-          c.closing = true;
-        }
-        return;
-      }
-      const bool get_metrics = c.in.rfind("GET /metrics ", 0) == 0 ||
-                               c.in.rfind("GET /metrics?", 0) == 0;
-      if (!get_metrics) {
-        c.out = HttpResponse(404, "Not Found", "text/plain",
-                             "only GET /metrics is served here\n");
-      } else if (absl::StatusOr<nlohmann::json> top = protocol_->Cumulative();
-                 top.ok()) {
-        c.out = HttpResponse(
-            200, "OK",
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            RenderOpenMetrics(*top));
-      } else {
-        c.out = HttpResponse(503, "Service Unavailable", "text/plain",
-                             absl::StrCat(top.status().message(), "\n"));
-      }
+      std::optional<std::string> response =
+          MetricsHttpResponse(c.in, *protocol_, kMaxHttpHeader);
+      if (!response) return;  // the header has not ended yet
+      c.out = *std::move(response);
       requests_.fetch_add(1);
       c.in.clear();
       c.closing = true;

@@ -40,9 +40,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   if (int err = atlas_user_bpf__load(skel); err != 0) {
-    return absl::InternalError(absl::StrCat(
-        "the kernel rejected the user-mode BPF program: ", ErrnoText(err),
-        " (the verifier log, if any, is above)"));
+    return LoadError("the user-mode BPF program", err);
   }
   bpf->sink_ = {on_queued, ctx};
   bpf->queued_ = ring_buffer__new(bpf_map__fd(skel->maps.queued), OnRecord,
@@ -67,37 +65,26 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   return bpf;
 }
 
+void AtlasUserSkel::Destroy(Skel* skel) { atlas_user_bpf__destroy(skel); }
+bpf_map* AtlasUserSkel::Ops(Skel* skel) { return skel->maps.atlas_user_ops; }
+bpf_link*& AtlasUserSkel::Link(Skel* skel) {
+  return skel->links.atlas_user_ops;
+}
+const atlas_exit_info* AtlasUserSkel::ExitRecord(const Skel* skel) {
+  return &skel->bss->exit_info;
+}
+
 UserBpf::~UserBpf() {
-  Detach();
+  owner_.Detach();
   if (queued_) ring_buffer__free(queued_);
   if (answers_) user_ring_buffer__free(answers_);
   if (cpus_) munmap(const_cast<atlas_user_cpu*>(cpus_), kCpusBytes);
-  atlas_user_bpf__destroy(skel_);
 }
 
-absl::Status UserBpf::Attach() {
-  absl::StatusOr<bpf_link*> link = AttachStructOps(skel_->maps.atlas_user_ops);
-  if (!link.ok()) return link.status();
-  skel_->links.atlas_user_ops = *link;
-  return absl::OkStatus();
-}
-
-void UserBpf::Detach() {
-  if (skel_->links.atlas_user_ops != nullptr) {
-    bpf_link__destroy(skel_->links.atlas_user_ops);
-    skel_->links.atlas_user_ops = nullptr;
-  }
-}
-
-bool UserBpf::Exited() const {
-  return __atomic_load_n(&skel_->bss->exit_info.exited, __ATOMIC_ACQUIRE) != 0;
-}
-
-atlas_exit_info UserBpf::ExitInfo() const {
-  atlas_exit_info info;
-  std::memcpy(&info, &skel_->bss->exit_info, sizeof(info));
-  return info;
-}
+absl::Status UserBpf::Attach() { return owner_.Attach(); }
+void UserBpf::Detach() { owner_.Detach(); }
+bool UserBpf::Exited() const { return owner_.Exited(); }
+atlas_exit_info UserBpf::ExitInfo() const { return owner_.ExitInfo(); }
 
 int UserBpf::Consume() {
   const int n = ring_buffer__consume(queued_);

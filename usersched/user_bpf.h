@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "scheduler/bpf_util.h"
 #include "shared/intf.h"
 
 struct atlas_user_bpf;  // the bpftool skeleton
@@ -29,6 +30,15 @@ struct UserBpfConfig {
   uint64_t slice_ns = 5'000'000;
   uint64_t heartbeat_ns = 10'000'000;
   uint32_t timeout_ms = 5000;
+};
+
+// StructOpsSkeleton's traits for bpf/atlas_user.bpf.c.
+struct AtlasUserSkel {
+  using Skel = ::atlas_user_bpf;
+  static void Destroy(Skel* skel);
+  static bpf_map* Ops(Skel* skel);
+  static bpf_link*& Link(Skel* skel);
+  static const atlas_exit_info* ExitRecord(const Skel* skel);
 };
 
 class UserBpf {
@@ -63,14 +73,15 @@ class UserBpf {
 
  private:
   UserBpf(struct ::atlas_user_bpf* skel, int nr_cpu_ids)
-      : skel_(skel), nr_cpu_ids_(nr_cpu_ids) {}
+      : owner_(skel), skel_(skel), nr_cpu_ids_(nr_cpu_ids) {}
   struct Sink {
     OnQueued fn;
     void* ctx;
   };
   static int OnRecord(void* ctx, void* data, size_t size);
 
-  struct ::atlas_user_bpf* skel_;
+  StructOpsSkeleton<AtlasUserSkel> owner_;
+  struct ::atlas_user_bpf* skel_;  // owner_'s
   int nr_cpu_ids_;
   Sink sink_ = {};
   ring_buffer* queued_ = nullptr;

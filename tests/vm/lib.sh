@@ -110,6 +110,20 @@ expect_zero() {
   done
 }
 
+# stats_json: the running scx_atlas's stats (atlas_stats --json).
+stats_json() { "${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}" --json; }
+
+# within PCT JSON: in a stats_json reading, every domain's load is within
+# PCT% of the average (and the average is positive).
+within() {
+  jq -e --argjson pct "$1" '[.domains[] | .load] as $l
+    | ($l | add / length) as $avg
+    | $avg > 0 and ($l | all(. >= $avg * (1 - $pct / 100) and . <= $avg * (1 + $pct / 100)))' <<< "$2" > /dev/null
+}
+
+# loads JSON: the domains' loads of a stats_json reading, rounded.
+loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
+
 # one_line_error EXPECTED_RC PATTERN CMD...: CMD exits EXPECTED_RC after one
 # line of output matching PATTERN.
 one_line_error() {

@@ -31,13 +31,6 @@ MAX_MIGRATIONS=${MAX_MIGRATIONS:-14}
 MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-3}
 READS=14 # 7 intervals, a reading every half interval (1 s)
 
-within() { # PCT JSON: every domain's load within PCT% of the average
-  jq -e --argjson pct "$1" '[.domains[] | .load] as $l
-    | ($l | add / length) as $avg
-    | $avg > 0 and ($l | all(. >= $avg * (1 - $pct / 100) and . <= $avg * (1 + $pct / 100)))' <<< "$2" > /dev/null
-}
-
-loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
 applied() { jq .migrations_applied <<< "$1"; }
 
 # run LABEL: 8 hogs pinned to domain 0 for 2 s, then released; READS

@@ -3,18 +3,19 @@
 # Load tracking in the real kernel: two CPU hogs in domain 0 and one task
 # runnable about half the time in domain 1; with a 500 ms half-life, after
 # 4 s the domains' loads (sum of duty cycle x weight, read by scx_atlas from
-# the mmap'ed dom_loads array) must have grown by about 2 and about 0.5 over
+# the mmap'ed dom_loads array, as atlas_stats --json reports them) must have
+# grown by about 2 and about 0.5 over
 # the idle background measured first, and decay once the hogs are gone.
 . "$(dirname "$0")/lib.sh"
 
-load_of() {  # DOMAIN LINE
-  sed -n "s/.* $1:\([0-9.]*\)\/.*/\1/p" <<< "$2"
+load_of() {  # DOMAIN JSON: the domain's load in a stats_json reading
+  jq -r --arg d "$1" '.domains[$d].load' <<< "$2"
 }
 # --no_load_balance: the planner would move waiting tasks into domain 1
 # (seen: +1.53 there) and blur what this test measures, load tracking.
-start_atlas --stats_interval=1s --load_half_life=500ms --no_load_balance ${LOAD_TEST_ARGS:-}
+start_atlas --load_half_life=500ms --no_load_balance ${LOAD_TEST_ARGS:-}
 sleep 3   # the background load (the shell, kworkers, scx_atlas itself)
-base=$(grep '^scx_atlas: loads' "$ATLAS_LOG" | tail -1)
+base=$(stats_json) || fail "atlas_stats --json failed"
 hog 0; HOGS=("$HOG_PID"); hog 1; HOGS+=("$HOG_PID")
 # 10 ms busy, 10 ms idle. stress-ng's default busy slices are random, 0 to
 # 500 ms, as long as the half-life: a single reading of the average then
@@ -22,13 +23,13 @@ hog 0; HOGS=("$HOG_PID"); hog 1; HOGS+=("$HOG_PID")
 taskset -c 2 stress-ng --cpu 1 --cpu-load 50 --cpu-load-slice 10 --timeout 5 > /dev/null 2>&1 &
 HALF=$!
 sleep 4.5
-line=$(grep '^scx_atlas: loads' "$ATLAS_LOG" | tail -1)
+line=$(stats_json) || fail "atlas_stats --json failed"
 kill "${HOGS[@]}"; wait "$HALF" "${HOGS[@]}" 2>/dev/null
 sleep 2.5   # five half-lives: the hogs' load must decay away
-gone=$(grep '^scx_atlas: loads' "$ATLAS_LOG" | tail -1)
-echo "before: $base"
-echo "during: $line"
-echo "after:  $gone"
+gone=$(stats_json) || fail "atlas_stats --json failed"
+echo "before: $(loads "$base")"
+echo "during: $(loads "$line")"
+echo "after:  $(loads "$gone")"
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
 d0=$(awk -v a="$(load_of 0 "$line")" -v b="$(load_of 0 "$base")" 'BEGIN { print a - b }')

@@ -3,7 +3,10 @@
 # --mode=user on 8 vCPUs: every task decided by the C++ vtime policy. It
 # loads as atlas, survives 60 s of stress-ng (CPU + fork + affinity) and
 # hackbench with a clean kernel log, answers most tasks from userspace, and
-# its scheduling thread takes no page fault after warm-up.
+# after warm-up its scheduling thread takes no page fault and allocates
+# nothing from the ordinary heap (counted at operator new: with every page
+# locked, a heap allocation takes no page fault, so page_faults alone
+# cannot see one).
 . "$(dirname "$0")/lib.sh"
 STATS=${ATLAS_STATS_BIN:?}
 SECS=${USER_TEST_SECS:-60}
@@ -22,8 +25,9 @@ wait $sp || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
 echo "load: ${SECS}s stress-ng -c 8 -f 8 --affinity 8 + $rounds hackbench -g 4 -l 50 rounds; $(grep -E ' (cpu|fork|affinity) ' /tmp/stress.log | sed 's/  */ /g' | tr '\n' ';')"
 [ "$(state)" = enabled ] && [ "$(ops)" = atlas ] || fail "state $(state), ops $(ops) after the load"
 "$STATS" --json > /tmp/stats.json || fail "atlas_stats failed"
-jq -c '{mode, page_faults, user_running, user_scheduled, queued: .events.user_queued, dispatched: .events.user_dispatch, kernel: .events.user_kernel_dispatch, congested: .events.user_congested}' /tmp/stats.json
+jq -c '{mode, page_faults, heap_allocs, user_running, user_scheduled, queued: .events.user_queued, dispatched: .events.user_dispatch, kernel: .events.user_kernel_dispatch, congested: .events.user_congested}' /tmp/stats.json
 jq -e '.mode == "user" and .page_faults == 0' /tmp/stats.json > /dev/null || fail "page faults after warm-up: $(jq .page_faults /tmp/stats.json)"
+jq -e '.heap_allocs == 0' /tmp/stats.json > /dev/null || fail "heap allocations after warm-up: $(jq .heap_allocs /tmp/stats.json)"
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC after SIGINT"
 wait_state disabled 50 || fail "state $(state) after SIGINT"
@@ -34,4 +38,6 @@ queued=$(stat_value user_queued) dispatched=$(stat_value user_dispatch) congeste
 [ "$dispatched" -ge $((queued * 9 / 10)) ] || fail "only $dispatched of $queued queued tasks dispatched as userspace decided"
 pf=$(echo "$line" | sed -n 's/.*page_faults=\([-0-9]*\).*/\1/p')
 [ "$pf" = 0 ] || fail "page_faults=$pf at exit, want 0"
-pass "user mode (${USER_TEST_ARGS:-vtime}): ${SECS}s of stress, $queued tasks queued, $dispatched dispatched by the policy, $congested congested, 0 page faults"
+ha=$(echo "$line" | sed -n 's/.*heap_allocs=\([-0-9]*\).*/\1/p')
+[ "$ha" = 0 ] || fail "heap_allocs=$ha at exit, want 0"
+pass "user mode (${USER_TEST_ARGS:-vtime}): ${SECS}s of stress, $queued tasks queued, $dispatched dispatched by the policy, $congested congested, 0 page faults, 0 heap allocations"

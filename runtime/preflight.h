@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// scheduler/preflight.h: can a sched_ext scheduler be loaded here? Checks,
+// runtime/preflight.h: can a sched_ext scheduler be loaded here? Checks,
 // in order, that the kernel has sched_ext, that we are root, and that no
 // other sched_ext scheduler is active, and says what to do when not.
 //
 // Thread safety: stateless functions.
-#ifndef SCX_ATLAS_SCHEDULER_PREFLIGHT_H_
-#define SCX_ATLAS_SCHEDULER_PREFLIGHT_H_
+#ifndef SCX_ATLAS_RUNTIME_PREFLIGHT_H_
+#define SCX_ATLAS_RUNTIME_PREFLIGHT_H_
 
 #include <string>
 
@@ -27,4 +27,4 @@ std::string ReadLine(const std::string& path);
 
 }  // namespace atlas
 
-#endif  // SCX_ATLAS_SCHEDULER_PREFLIGHT_H_
+#endif  // SCX_ATLAS_RUNTIME_PREFLIGHT_H_

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "scheduler/preflight.h"
+#include "runtime/preflight.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// scheduler/exit_info.h: turns the BPF exit record (ops.exit) into words
+// runtime/exit_info.h: turns the BPF exit record (ops.exit) into words
 // and an exit status. Pure.
-#ifndef SCX_ATLAS_SCHEDULER_EXIT_INFO_H_
-#define SCX_ATLAS_SCHEDULER_EXIT_INFO_H_
+#ifndef SCX_ATLAS_RUNTIME_EXIT_INFO_H_
+#define SCX_ATLAS_RUNTIME_EXIT_INFO_H_
 
 #include <string>
 
@@ -36,4 +36,4 @@ int ExitStatus(const atlas_exit_info& info);
 
 }  // namespace atlas
 
-#endif  // SCX_ATLAS_SCHEDULER_EXIT_INFO_H_
+#endif  // SCX_ATLAS_RUNTIME_EXIT_INFO_H_

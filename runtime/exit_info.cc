@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "scheduler/exit_info.h"
+#include "runtime/exit_info.h"
 
 #include <cstring>
 

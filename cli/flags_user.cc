@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// cli/flags_user.cc: the flags of --mode=user. (--help lists flags by the file
+// that defines them, so each mode's flags are listed together.)
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "cli/flags.h"
+
+ABSL_FLAG(std::string, user_policy, "vtime",
+          "With --mode=user: vtime (weighted virtual time with deadlines, "
+          "topology-aware) or fifo (the example policy).");
+ABSL_FLAG(absl::Duration, user_slice, absl::Milliseconds(5),
+          "With --mode=user: the default time slice.");
+ABSL_FLAG(absl::Duration, debug_dispatch_delay, absl::ZeroDuration(),
+          "Testing, --mode=user: hold every task this long before the policy "
+          "sees it (forces stale answers).");
+
+namespace atlas {
+
+void ReadUserFlags(Options* o) {
+  o->user_policy = absl::GetFlag(FLAGS_user_policy);
+  o->user_slice = absl::GetFlag(FLAGS_user_slice);
+  o->debug_dispatch_delay = absl::GetFlag(FLAGS_debug_dispatch_delay);
+}
+
+}  // namespace atlas

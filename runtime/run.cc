@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "runtime/run.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "runtime/exit_info.h"
+#include "runtime/preflight.h"
+#include "runtime/signals.h"
+#include "stats/format.h"
+#include "stats/protocol.h"
+#include "stats/report.h"
+#include "stats/server.h"
+
+namespace atlas {
+namespace {
+
+// --stats: the table every `interval`, from a thread of its own (the
+// scheduling thread of user mode must not allocate); skips while the mode
+// has nothing attached.
+class TablePrinter {
+ public:
+  TablePrinter(const Mode* mode, absl::Duration interval) {
+    if (interval <= absl::ZeroDuration()) return;
+    thread_ = std::thread([this, mode, interval] {
+      std::optional<StatsSample> prev;
+      absl::Time next = absl::Now() + interval;
+      while (!stop_.load()) {
+        absl::SleepFor(absl::Milliseconds(50));
+        if (absl::Now() < next) continue;
+        next += interval;
+        absl::StatusOr<StatsSample> s = mode->Sample();
+        if (!s.ok()) continue;
+        std::printf(
+            "%s\n",
+            RenderTable(BuildReport(*s, prev ? &*prev : nullptr)).c_str());
+        std::fflush(stdout);
+        prev = *std::move(s);
+      }
+    });
+  }
+  ~TablePrinter() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  TablePrinter(const TablePrinter&) = delete;
+  TablePrinter& operator=(const TablePrinter&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "scx_atlas: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+int Run(Mode& mode, const RunConfig& config) {
+  if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
+    return Fail(s);
+  }
+  InstallStopSignals();
+  absl::StatusOr<Layout> layout = config.make_layout();
+  if (!layout.ok()) return Fail(layout.status());
+  if (absl::Status s = mode.Prepare(*layout); !s.ok()) return Fail(s);
+  StatsProtocol protocol([&mode] { return mode.Sample(); });
+  absl::StatusOr<std::unique_ptr<StatsServer>> server =
+      StatsServer::StartForScheduler(config.stats_socket, config.metrics_listen,
+                                     &protocol);
+  if (!server.ok()) return Fail(server.status());
+  TablePrinter printer(&mode, config.stats_table_interval);
+
+  for (int restarts = 0;; ++restarts) {
+    if (absl::Status s = mode.Load(*layout, restarts); !s.ok()) return Fail(s);
+    if (absl::Status s = mode.Attach(); !s.ok()) return Fail(s);
+    while (!mode.Exited() && StopSignal() == 0) mode.Step();
+    const int sig = StopSignal();
+    if (sig != 0) {
+      std::printf("scx_atlas: %s received, detaching\n",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    mode.PrintFinalStats();
+    mode.Detach();
+    if (absl::Status s = mode.Failure(); !s.ok()) return Fail(s);
+    if (!mode.ExitRecorded()) {
+      return Fail(absl::InternalError("detached, but ops.exit did not run"));
+    }
+    const atlas_exit_info info = mode.ExitInfo();
+    if (sig == 0 && WantsRestart(info)) {
+      std::printf("scx_atlas: restarting: %s\n", DescribeExit(info).c_str());
+      std::fflush(stdout);
+      layout = config.make_layout();  // CPUs came or went
+      if (!layout.ok()) return Fail(layout.status());
+      continue;
+    }
+    const int status = ExitStatus(info);
+    std::fprintf(status ? stderr : stdout, "scx_atlas: exited: %s\n",
+                 DescribeExit(info).c_str());
+    return status;
+  }
+}
+
+}  // namespace atlas

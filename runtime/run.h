@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// runtime/run.h: the one lifecycle of scx_atlas, for either mode
+// (runtime/mode.h). Preflight (sched_ext, root, no other scheduler), the
+// stop signals, the layout, the mode's preparation, the stats server (once
+// per process, across restarts) and the --stats table printer (a thread of
+// its own); then load, attach, steps until the kernel ends the scheduler
+// or SIGINT/SIGTERM arrives, the final counters, detach and the exit
+// report. A scheduler that asks to be restarted (SCX_ECODE_ACT_RESTART,
+// e.g. after CPU hotplug) is loaded again for a fresh layout.
+//
+// Thread safety: call from the main thread only; installs signal handlers.
+#ifndef SCX_ATLAS_RUNTIME_RUN_H_
+#define SCX_ATLAS_RUNTIME_RUN_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/mode.h"
+#include "topology/layout.h"
+
+namespace atlas {
+
+struct RunConfig {
+  // The stats server's UNIX socket ("" = none) and optional /metrics.
+  std::string stats_socket;
+  std::string metrics_listen;
+  // --stats: the human table (stats/format.h) this often; 0: never.
+  absl::Duration stats_table_interval = absl::ZeroDuration();
+  // Builds the domain layout; called again on every restart.
+  std::function<absl::StatusOr<Layout>()> make_layout;
+};
+
+// Returns the process exit status: 0 after a clean exit, 1 after an error.
+int Run(Mode& mode, const RunConfig& config);
+
+// Prints "scx_atlas: <message>" on stderr; returns exit status 1.
+int Fail(const absl::Status& status);
+
+}  // namespace atlas
+
+#endif  // SCX_ATLAS_RUNTIME_RUN_H_
