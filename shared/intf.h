@@ -57,6 +57,13 @@ struct atlas_ravg {
 	__u64 updated_at; /* ns, CLOCK_MONOTONIC */
 };
 
+/* Test probe (bpf/atlas_probe.bpf.c): `in` brought up to `now` is `out`. */
+struct atlas_ravg_probe {
+	struct atlas_ravg in;
+	__u64 now;
+	struct atlas_ravg out;
+};
+
 /*
  * One per domain in the mmap'able array dom_loads: what changes only when a
  * task arrives or leaves (shared atomics).

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "stats/fields.h"
 
 namespace atlas {
 namespace {
@@ -209,116 +210,53 @@ std::string RenderOpenMetrics(const json& top) {
     absl::StrAppend(&out, "# TYPE ", name, " ", type, "\n# HELP ", name, " ",
                     help, "\n");
   };
-  auto counter = [&](const char* field, const std::string& name,
-                     const char* help) {
-    family(name, "counter", help);
-    absl::StrAppend(&out, name, "_total ", number(Num(top, field)), "\n");
-  };
-  auto gauge = [&](const std::string& name, const char* help, double v) {
-    family(name, "gauge", help);
-    absl::StrAppend(&out, name, " ", number(v), "\n");
-  };
   family("atlas", "info", "scx_atlas scheduling mode");
   absl::StrAppend(&out, "atlas_info{mode=\"",
                   Str(top, "mode").empty() ? "unknown" : Str(top, "mode"),
                   "\"} 1\n");
-  gauge("atlas_uptime_seconds", "seconds since the scheduler attached",
-        Num(top, "uptime_s"));
-  counter("restarts", "atlas_restarts", "scheduler reloads since start");
-  counter("dispatch_total", "atlas_dispatch",
-          "tasks dispatched from the domain queues");
-  counter("select_total", "atlas_select", "select_cpu decisions");
-  counter("enqueue_total", "atlas_enqueue", "enqueue decisions");
-  counter("migrations_applied", "atlas_migrations_applied",
-          "planner migrations applied");
-  counter("migrations_rejected", "atlas_migrations_rejected",
-          "planner migrations rejected or stale");
-  counter("balance_passes", "atlas_balance_passes", "planner balance passes");
+  // Every top field that names a series (stats/fields.h), then the events.
+  for (size_t i = 0; i < kNrTopFields; ++i) {
+    const StatsField& f = kTopFields[i];
+    if (f.kind == MetricKind::kNone) continue;
+    const double v = Num(top, f.name) * f.scale;
+    if (f.kind == MetricKind::kCounter) {
+      family(f.metric, "counter", f.desc);
+      absl::StrAppend(&out, f.metric, "_total ", number(v), "\n");
+    } else {
+      family(f.metric, "gauge", f.desc);
+      absl::StrAppend(&out, f.metric, " ", number(v), "\n");
+    }
+  }
   family("atlas_events", "counter", "BPF event counters by decision path");
   const json& events = Obj(top, "events");
   for (auto it = events.begin(); it != events.end(); ++it) {
     absl::StrAppend(&out, "atlas_events_total{event=\"", it.key(), "\"} ",
                     number(it->is_number() ? it->get<double>() : 0), "\n");
   }
-  gauge("atlas_last_pass_seconds", "duration of the last balance pass",
-        Num(top, "last_pass_us") / 1e6);
-  gauge("atlas_last_pass_read_seconds",
-        "of the last balance pass: reading the snapshot",
-        Num(top, "last_pass_read_us") / 1e6);
-  gauge("atlas_last_pass_balance_seconds",
-        "of the last balance pass: the balancer's math",
-        Num(top, "last_pass_balance_us") / 1e6);
-  gauge("atlas_last_pass_write_seconds",
-        "of the last balance pass: writing migration requests",
-        Num(top, "last_pass_write_us") / 1e6);
-  gauge("atlas_last_pass_tasks", "tasks in the last balance pass's snapshot",
-        Num(top, "last_pass_tasks"));
-  gauge("atlas_slice_seconds", "current time slice",
-        Num(top, "slice_us") / 1e6);
-  gauge("atlas_cpu_busy_ratio", "average CPU utilization since start",
-        Num(top, "cpu_busy_pct") / 100);
-  gauge("atlas_load", "machine load (1 = one always-runnable nice-0 task)",
-        Num(top, "total_load"));
-  gauge("atlas_load_per_cpu", "machine load per CPU of capacity",
-        Num(top, "load_per_cpu"));
-  gauge("atlas_user_scheduled", "user mode: tasks held by the policy",
-        Num(top, "user_scheduled"));
-  gauge("atlas_user_running", "user mode: tasks running now",
-        Num(top, "user_running"));
-  gauge("atlas_page_faults",
-        "user mode: scheduling-thread page faults since warm-up",
-        Num(top, "page_faults"));
-  gauge("atlas_heap_allocs",
-        "user mode: scheduling-thread heap allocations since warm-up",
-        Num(top, "heap_allocs"));
 
-  struct Series {
-    const char* field;
-    const char* name;
-    const char* help;
-    double scale;
-  };
-  auto per = [&](const char* what, const char* dict,
-                 const std::vector<Series>& series) {
+  // Each node's and domain's fields that name a series, labelled.
+  auto per = [&](const char* what, const char* dict, const StatsField* fields,
+                 size_t n) {
     const auto items = ById(Obj(top, dict));
-    for (const Series& s : series) {
-      family(absl::StrCat("atlas_", what, "_", s.name), "gauge", s.help);
+    for (const StatsField* f = fields; f != fields + n; ++f) {
+      if (f->kind == MetricKind::kNone) continue;
+      const std::string name = absl::StrCat("atlas_", what, "_", f->metric);
+      family(name, "gauge", f->desc);
       for (const auto& [id, item] : items) {
         std::string labels = absl::StrCat(what, "=\"", id, "\"");
         if (std::string(what) == "domain") {
           absl::StrAppend(&labels, ",node=\"",
                           static_cast<int>(Num(*item, "node")), "\"");
         }
-        const double v = s.field[0] == '?'
-                             ? (Flag(*item, s.field + 1) ? 1.0 : 0.0)
-                             : Num(*item, s.field) * s.scale;
-        absl::StrAppend(&out, "atlas_", what, "_", s.name, "{", labels, "} ",
-                        number(v), "\n");
+        const double v = std::string(f->type) == "Bool"
+                             ? (Flag(*item, f->name) ? 1.0 : 0.0)
+                             : Num(*item, f->name) * f->scale;
+        absl::StrAppend(&out, name, "{", labels, "} ", number(v), "\n");
       }
     }
   };
-  per("node", "nodes",
-      {{"load", "load", "node load", 1},
-       {"capacity", "capacity", "node capacity in CPUs", 1},
-       {"load_norm", "load_per_cpu", "node load per CPU of capacity", 1},
-       {"imbalance_pct", "imbalance_ratio",
-        "node load per CPU vs the machine's, as a ratio (+ busier)", 0.01},
-       {"runnable", "runnable", "average runnable tasks", 1},
-       {"nr_tasks", "tasks", "tasks in the node's domains", 1},
-       {"util_pct", "util_ratio", "CPU utilization since start", 0.01}});
-  per("domain", "domains",
-      {{"load", "load", "domain load", 1},
-       {"capacity", "capacity", "domain capacity in CPUs", 1},
-       {"load_norm", "load_per_cpu", "domain load per CPU of capacity", 1},
-       {"imbalance_pct", "imbalance_ratio",
-        "domain load per CPU vs the machine's, as a ratio (+ busier)", 0.01},
-       {"load_change", "load_change", "load change since the last pass", 1},
-       {"runnable", "runnable", "average runnable tasks", 1},
-       {"nr_tasks", "tasks", "tasks in the domain", 1},
-       {"util_pct", "util_ratio", "CPU utilization since start", 0.01},
-       {"?direct_greedy", "direct_greedy",
-        "1 if it may receive direct-greedy placements", 1},
-       {"?kick_greedy", "kick_greedy", "1 if it may be kicked to steal", 1}});
+  per("node", "nodes", kNodeFields, kNrNodeFields);
+  per("domain", "domains", kDomainFields, kNrDomainFields);
   out += "# EOF\n";
   return out;
 }

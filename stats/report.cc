@@ -9,103 +9,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "shared/intf.h"
+#include "stats/fields.h"
 
 namespace atlas {
 namespace {
 
 using nlohmann::json;
-
-struct Field {
-  const char* name;
-  const char* type;  // scx_stats datum: U64, F64, String, Bool, or
-                     // "Array:U64", "Dict:String:U64", "Dict:U64:node"...
-  const char* desc;
-};
-
-// The report's fields. A test checks that BuildReport emits exactly these.
-constexpr Field kTopFields[] = {
-    {"mode", "String", "scheduling mode: balanced (BPF + planner) or user"},
-    {"uptime_s", "F64", "seconds since the scheduler attached"},
-    {"period_s", "F64",
-     "seconds the deltas cover: since this client's previous request, or "
-     "since the scheduler attached"},
-    {"restarts", "U64", "reloads since start (e.g. after CPU hotplug)"},
-    {"dispatch_total", "U64",
-     "tasks dispatched from the domain queues (own domain + stolen)"},
-    {"select_total", "U64", "select_cpu decisions"},
-    {"enqueue_total", "U64", "enqueue decisions"},
-    {"events", "Dict:String:U64",
-     "every BPF event counter (shared/stats_table.h; scx_atlas --help_stats "
-     "lists them)"},
-    {"event_pct", "Dict:String:F64",
-     "each select_cpu / enqueue / dispatch path as a percentage of its "
-     "stage's total"},
-    {"migrations_applied", "U64", "planner migrations applied by BPF"},
-    {"migrations_rejected", "U64",
-     "planner migrations rejected (cpumask excludes the target) or stale "
-     "(the task is gone)"},
-    {"balance_passes", "U64", "planner balance passes"},
-    {"last_pass_us", "F64", "microseconds the last balance pass took"},
-    {"last_pass_requested", "U64", "migrations the last pass requested"},
-    {"last_pass_read_us", "F64",
-     "of the last pass: microseconds reading the snapshot"},
-    {"last_pass_balance_us", "F64",
-     "of the last pass: microseconds in the balancer's math"},
-    {"last_pass_write_us", "F64",
-     "of the last pass: microseconds writing migration requests"},
-    {"last_pass_tasks", "U64", "tasks in the last pass's snapshot"},
-    {"slice_us", "F64",
-     "time slice in microseconds: the tuner's (--slice_policy=util), or "
-     "the largest, shared out by queue depth (--slice_policy=depth)"},
-    {"cpu_busy_pct", "F64", "average CPU utilization over the period"},
-    {"total_load", "F64",
-     "machine load: sum over tasks of duty cycle x weight / 100 (1.0 = one "
-     "always-runnable nice-0 task)"},
-    {"load_per_cpu", "F64", "total_load / machine capacity in CPUs"},
-    {"direct_greedy_domains", "Array:U64",
-     "domains that may receive direct-greedy placements"},
-    {"kick_greedy_domains", "Array:U64", "domains that may be kicked to steal"},
-    {"user_scheduled", "U64",
-     "user mode: tasks held by the userspace policy, not yet dispatched"},
-    {"user_running", "U64", "user mode: tasks running on a CPU now"},
-    {"page_faults", "I64",
-     "user mode: page faults of the scheduling thread since warm-up (must "
-     "stay 0); -1 in balanced mode"},
-    {"heap_allocs", "I64",
-     "user mode: allocations of the scheduling thread from the ordinary "
-     "heap since warm-up (must stay 0: the locked arena serves it; "
-     "mlockall hides these from page_faults); -1 in balanced mode"},
-    {"nodes", "Dict:U64:node", "per NUMA node"},
-    {"domains", "Dict:U64:domain", "per domain (LLC by default)"},
-};
-
-constexpr Field kNodeFields[] = {
-    {"domains", "Array:U64", "the node's domains"},
-    {"capacity", "F64", "CPUs (of the fastest kind)"},
-    {"load", "F64", "sum of its domains' loads"},
-    {"load_norm", "F64", "load / capacity"},
-    {"imbalance_pct", "F64",
-     "load_norm vs the machine's load per CPU, in percent (+ busier)"},
-    {"runnable", "F64", "average number of runnable tasks"},
-    {"nr_tasks", "U64", "tasks that belong to its domains"},
-    {"util_pct", "F64", "average utilization of its CPUs over the period"},
-};
-
-constexpr Field kDomainFields[] = {
-    {"node", "U64", "NUMA node"},
-    {"cpus", "Array:U64", "CPU ids"},
-    {"capacity", "F64", "CPUs (of the fastest kind)"},
-    {"load", "F64", "sum over its tasks of duty cycle x weight / 100"},
-    {"load_norm", "F64", "load / capacity"},
-    {"imbalance_pct", "F64",
-     "load_norm vs the machine's load per CPU, in percent (+ busier)"},
-    {"load_change", "F64", "load now minus load at the last balance pass"},
-    {"runnable", "F64", "average number of runnable tasks"},
-    {"nr_tasks", "U64", "tasks that belong to it"},
-    {"util_pct", "F64", "average utilization of its CPUs over the period"},
-    {"direct_greedy", "Bool", "may receive direct-greedy placements"},
-    {"kick_greedy", "Bool", "may be kicked to steal"},
-};
 
 // The stage whose total a counter is a share of, or null.
 const char* StageOf(const char* name) {
@@ -156,11 +65,12 @@ json DataOf(const char* type) {
   return {{"Datum", datum(parts[0])}};
 }
 
-template <size_t N>
 json MetaOf(const char* name, const char* desc, bool top,
-            const Field (&fields)[N]) {
+            const StatsField* fields, size_t n) {
   json f = json::object();
-  for (const Field& field : fields) {
+  for (const StatsField* field_ptr = fields; field_ptr != fields + n;
+       ++field_ptr) {
+    const StatsField& field = *field_ptr;
     f[field.name] = {{"data", DataOf(field.type)},
                      {"attrs", {{"desc", field.desc}}}};
   }
@@ -326,19 +236,21 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
 
 json StatsMeta() {
   return {
-      {"top", MetaOf("top", "scx_atlas statistics", true, kTopFields)},
-      {"node", MetaOf("node", "one NUMA node", false, kNodeFields)},
-      {"domain",
-       MetaOf("domain", "one scheduling domain", false, kDomainFields)},
+      {"top",
+       MetaOf("top", "scx_atlas statistics", true, kTopFields, kNrTopFields)},
+      {"node",
+       MetaOf("node", "one NUMA node", false, kNodeFields, kNrNodeFields)},
+      {"domain", MetaOf("domain", "one scheduling domain", false, kDomainFields,
+                        kNrDomainFields)},
   };
 }
 
 std::string DescribeStats() {
   std::string out;
-  auto section = [&](const char* name, const char* desc, const Field* begin,
-                     const Field* end) {
+  auto section = [&](const char* name, const char* desc,
+                     const StatsField* begin, const StatsField* end) {
     absl::StrAppend(&out, "[", name, "] ", desc, "\n");
-    for (const Field* f = begin; f != end; ++f) {
+    for (const StatsField* f = begin; f != end; ++f) {
       absl::StrAppend(
           &out, "  ", f->name,
           std::string(std::max<size_t>(1, 24 - std::strlen(f->name)), ' '), "(",
@@ -346,12 +258,12 @@ std::string DescribeStats() {
     }
     out += "\n";
   };
-  section("top", "scx_atlas statistics (counters are deltas)",
-          std::begin(kTopFields), std::end(kTopFields));
-  section("node", "one NUMA node (top.nodes)", std::begin(kNodeFields),
-          std::end(kNodeFields));
-  section("domain", "one scheduling domain (top.domains)",
-          std::begin(kDomainFields), std::end(kDomainFields));
+  section("top", "scx_atlas statistics (counters are deltas)", kTopFields,
+          kTopFields + kNrTopFields);
+  section("node", "one NUMA node (top.nodes)", kNodeFields,
+          kNodeFields + kNrNodeFields);
+  section("domain", "one scheduling domain (top.domains)", kDomainFields,
+          kDomainFields + kNrDomainFields);
   out += "[events] BPF event counters (top.events)\n";
   const char* helps[ATLAS_NR_STATS] = {
 #define ATLAS_STAT(id, name, help) help,

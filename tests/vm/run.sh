@@ -10,7 +10,8 @@
 # -v: print every test's output. -k FILE: boot that kernel instead of the
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
 # it is copied where the guest can see it, with atlas_stats (--stats-bin,
-# default: tools/atlas_stats next to it). --timeout SECS: per guest (300).
+# default: tools/atlas_stats next to it) and the BPF probe
+# tests/bpf/ravg_probe next to it (ATLAS_RAVG_PROBE_BIN in the guest). --timeout SECS: per guest (300).
 # --env VAR=VAL: exported in every guest. --counts: write "PASSED FAILED".
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
@@ -31,7 +32,8 @@ while [ $# -gt 0 ]; do
 done
 cd "$ROOT"
 if [ -z "$BIN" ]; then
-  bazel build //:scx_atlas //tools:atlas_stats >/dev/null 2>&1 || { bazel build //:scx_atlas //tools:atlas_stats; exit 1; }
+  bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe >/dev/null 2>&1 ||
+    { bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe; exit 1; }
   BIN=$(bazel info bazel-bin 2>/dev/null)/scx_atlas
 fi
 # atlas_stats: given, or where Bazel puts it next to scx_atlas.
@@ -45,6 +47,8 @@ STAGE=$(mkdir -p "$CACHE/stage" && mktemp -d "$CACHE/stage/XXXXXX") || exit 2
 trap 'rm -rf "$STAGE"' EXIT
 install -m 755 "$BIN" "$STAGE/scx_atlas"
 [ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
+PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
+[ -x "$PROBE_BIN" ] && install -m 755 "$PROBE_BIN" "$STAGE/ravg_probe"
 
 passed=0 failed=0 failures=() hung=() died=()
 for t in "${TESTS[@]}"; do
@@ -64,7 +68,8 @@ for t in "${TESTS[@]}"; do
     for try in 1 2; do
       # shellcheck disable=SC2086
       tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$TIMEOUT" "${ENVS[@]+"${ENVS[@]}"}" \
-        -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" "$t" > "$log" 2>&1
+        -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" \
+        -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" "$t" > "$log" 2>&1
       rc=$?
       [ $rc = 125 ] && [ $try = 1 ] || break
       echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"
