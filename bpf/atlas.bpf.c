@@ -495,7 +495,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 
 void BPF_STRUCT_OPS(atlas_exit, struct scx_exit_info *ei)
 {
-	atlas_record_exit(&exit_info, ei);
+	atlas_record_exit(&exit_info, exit_dump, ei);
 }
 
 SEC(".struct_ops.link")

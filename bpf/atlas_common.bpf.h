@@ -67,14 +67,20 @@ static __always_inline void stat_inc(enum atlas_stat idx)
 		s->counters[idx]++;
 }
 
-/* ops.exit: copy why into the exit record; `exited` is set last. */
-static __always_inline void atlas_record_exit(struct atlas_exit_info *info,
+/*
+ * ops.exit: copy why into the exit record, and the kernel's debug dump (its
+ * state at an error exit: the offending task, every CPU's queue; empty
+ * otherwise) into `dump`; `exited` is set last.
+ */
+static __always_inline void atlas_record_exit(struct atlas_exit_info *info, char *dump,
 					      struct scx_exit_info *ei)
 {
 	info->kind = ei->kind;
 	info->exit_code = ei->exit_code;
 	bpf_probe_read_kernel_str(info->reason, sizeof(info->reason), ei->reason);
 	bpf_probe_read_kernel_str(info->msg, sizeof(info->msg), ei->msg);
+	if (ei->dump)
+		bpf_probe_read_kernel_str(dump, ATLAS_EXIT_DUMP_LEN, ei->dump);
 	__sync_fetch_and_add(&info->exited, 1);
 }
 

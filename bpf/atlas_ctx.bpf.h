@@ -64,6 +64,7 @@ __u32 load_weight_cap;
 
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
+char exit_dump[ATLAS_EXIT_DUMP_LEN];
 struct atlas_topo_check topo_check;
 
 /*

@@ -39,6 +39,7 @@ const volatile __u64 heartbeat_ns = 10000000ULL;
 
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
+char exit_dump[ATLAS_EXIT_DUMP_LEN];
 __u64 nr_running; /* tasks running on a CPU now */
 __u64 nr_shared_queued; /* tasks in SHARED_DSQ, as of the last dispatch */
 
@@ -269,7 +270,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlasu_init)
 
 void BPF_STRUCT_OPS(atlasu_exit, struct scx_exit_info *ei)
 {
-	atlas_record_exit(&exit_info, ei);
+	atlas_record_exit(&exit_info, exit_dump, ei);
 }
 
 SEC(".struct_ops.link")

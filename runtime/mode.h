@@ -17,6 +17,8 @@
 #ifndef SCX_ATLAS_RUNTIME_MODE_H_
 #define SCX_ATLAS_RUNTIME_MODE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "shared/intf.h"
@@ -51,6 +53,9 @@ class Mode {
   // After Detach: whether ops.exit ran, and its record.
   virtual bool ExitRecorded() const = 0;
   virtual atlas_exit_info ExitInfo() const = 0;
+  // After Detach: the kernel's debug dump of an error exit (its state when
+  // the scheduler failed), or empty.
+  virtual std::string ExitDump() const = 0;
   // After Detach: an error of the userspace side that ended the attach
   // (user mode: its locked arena ran out), else OK.
   virtual absl::Status Failure() const { return absl::OkStatus(); }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <thread>
@@ -29,12 +30,15 @@ class TablePrinter {
   TablePrinter(const Mode* mode, absl::Duration interval) {
     if (interval <= absl::ZeroDuration()) return;
     thread_ = std::thread([this, mode, interval] {
+      // On the monotonic clock: a wall-clock step must not stop the table.
+      using Clock = std::chrono::steady_clock;
+      const auto period = absl::ToChronoNanoseconds(interval);
       std::optional<StatsSample> prev;
-      absl::Time next = absl::Now() + interval;
+      Clock::time_point next = Clock::now() + period;
       while (!stop_.load()) {
         absl::SleepFor(absl::Milliseconds(50));
-        if (absl::Now() < next) continue;
-        next += interval;
+        if (Clock::now() < next) continue;
+        next += period;
         absl::StatusOr<StatsSample> s = mode->Sample();
         if (!s.ok()) continue;
         std::printf(
@@ -106,6 +110,11 @@ int Run(Mode& mode, const RunConfig& config) {
     const int status = ExitStatus(info);
     std::fprintf(status ? stderr : stdout, "scx_atlas: exited: %s\n",
                  DescribeExit(info).c_str());
+    if (const std::string dump = mode.ExitDump();
+        status != 0 && !dump.empty()) {
+      std::fprintf(stderr, "scx_atlas: the kernel's debug dump:\n%s%s",
+                   dump.c_str(), dump.back() == '\n' ? "" : "\n");
+    }
     return status;
   }
 }

@@ -22,8 +22,11 @@ void InstallStopSignals() {
   // install our own handler regardless.
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A closed stdout (SIGPIPE) or a closed terminal (SIGHUP) must not end
+  // the scheduler: every task would fall back to the default scheduler.
   sa.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
 }
 
 int StopSignal() { return g_stop_signal.load(); }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // runtime/signals.h: the scheduler's signal setup, in one place. SIGINT and
-// SIGTERM ask it to stop (detach cleanly); SIGPIPE is ignored (a closed
-// stdout must not kill a scheduler).
+// SIGTERM ask it to stop (detach cleanly); SIGPIPE and SIGHUP are ignored
+// (a closed stdout or terminal must not end a scheduler).
 //
 // Thread safety: install from the main thread before starting threads;
 // StopSignal from any thread.

@@ -20,6 +20,10 @@
 namespace atlas {
 namespace {
 
+uint64_t Ns(absl::Duration d) {
+  return static_cast<uint64_t>(absl::ToInt64Nanoseconds(d));
+}
+
 std::atomic<bool> g_debug_migrate{false};
 void OnUsr1(int) { g_debug_migrate.store(true); }
 
@@ -210,6 +214,7 @@ class BalancedMode : public Mode {
   }
   bool ExitRecorded() const override { return sched_->Exited(); }
   atlas_exit_info ExitInfo() const override { return sched_->ExitInfo(); }
+  std::string ExitDump() const override { return sched_->ExitDump(); }
   absl::StatusOr<StatsSample> Sample() const override { return hub_.Sample(); }
 
  private:
@@ -219,7 +224,9 @@ class BalancedMode : public Mode {
   std::unique_ptr<BpfLoadSource> source_;
   std::unique_ptr<Planner> planner_;
   StatsHub hub_;
-  absl::Time next_balance_, next_tune_, next_stats_;
+  // Deadlines on CLOCK_MONOTONIC (ns): a wall-clock step (NTP at boot, an
+  // administrator's date) must not freeze the planner for its length.
+  uint64_t next_balance_ = 0, next_tune_ = 0, next_stats_ = 0;
   uint64_t last_applied_ = 0, last_rejected_ = 0, last_no_slot_ = 0;
   std::vector<bool> migrate_requested_;
   bool migrations_sent_ = true;
@@ -260,10 +267,10 @@ absl::Status BalancedMode::Attach() {
   planner_ = std::make_unique<Planner>(source_.get(), std::move(planner_layout),
                                        options_.balance, options_.tuner);
   planner_->set_clock(&MonotonicNs);
-  const absl::Time now = absl::Now();
-  next_balance_ = now + options_.interval;
+  const uint64_t now = MonotonicNs();
+  next_balance_ = now + Ns(options_.interval);
   next_tune_ = now;
-  next_stats_ = now + options_.stats_interval;
+  next_stats_ = now + Ns(options_.stats_interval);
   last_applied_ = last_rejected_ = last_no_slot_ = 0;
   migrate_requested_.assign(options_.debug_migrations.size(), false);
   migrations_sent_ = options_.debug_migrations.empty();
@@ -272,10 +279,10 @@ absl::Status BalancedMode::Attach() {
 
 void BalancedMode::Step() {
   absl::SleepFor(std::min(absl::Milliseconds(50), options_.tune_interval));
-  const absl::Time now = absl::Now();
+  const uint64_t now = MonotonicNs();
   if (now >= next_tune_) {
     hub_.Tuned(planner_->TuneOnce(MonotonicNs()));
-    next_tune_ = now + options_.tune_interval;
+    next_tune_ = now + Ns(options_.tune_interval);
   }
   if (options_.load_balance && now >= next_balance_) {
     // What became of the previous pass's requests, then a new pass.
@@ -311,7 +318,7 @@ void BalancedMode::Step() {
                    ATLAS_MAX_TASK_SLOTS);
       last_no_slot_ = no_slot;
     }
-    next_balance_ = now + options_.interval;
+    next_balance_ = now + Ns(options_.interval);
   }
   if (!migrations_sent_ && g_debug_migrate.load()) {
     DebugMigrate(*sched_, options_, migrate_requested_);
@@ -320,12 +327,12 @@ void BalancedMode::Step() {
                   false) == migrate_requested_.end();
   }
   if (options_.stats_interval > absl::ZeroDuration() &&
-      absl::Now() >= next_stats_) {
+      MonotonicNs() >= next_stats_) {
     PrintStats(*sched_, "stats");
     if (!options_.debug_migrations.empty() && migrations_sent_) {
       DebugMigrate(*sched_, options_, migrate_requested_);
     }
-    next_stats_ += options_.stats_interval;
+    next_stats_ += Ns(options_.stats_interval);
   }
 }
 

@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->load_tracking = config.load_tracking;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
+  skel->struct_ops.atlas_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;
@@ -125,6 +126,9 @@ bpf_map* AtlasSkel::Ops(Skel* skel) { return skel->maps.atlas_ops; }
 bpf_link*& AtlasSkel::Link(Skel* skel) { return skel->links.atlas_ops; }
 const atlas_exit_info* AtlasSkel::ExitRecord(const Skel* skel) {
   return &skel->bss->exit_info;
+}
+const char* AtlasSkel::ExitDump(const Skel* skel) {
+  return skel->bss->exit_dump;
 }
 
 BpfScheduler::~BpfScheduler() {

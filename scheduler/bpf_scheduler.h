@@ -64,6 +64,7 @@ struct AtlasSkel {
   static bpf_map* Ops(Skel* skel);
   static bpf_link*& Link(Skel* skel);
   static const atlas_exit_info* ExitRecord(const Skel* skel);
+  static const char* ExitDump(const Skel* skel);
 };
 
 class BpfScheduler {
@@ -85,6 +86,8 @@ class BpfScheduler {
   // True once ops.exit has run (for any reason).
   bool Exited() const;
   atlas_exit_info ExitInfo() const;
+  // The kernel's debug dump of an error exit (empty otherwise).
+  std::string ExitDump() const { return owner_.ExitDump(); }
 
   // What ops.init counted back from the cpumasks it built (after Attach).
   atlas_topo_check TopoCheck() const;

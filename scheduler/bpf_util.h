@@ -42,6 +42,7 @@ absl::Status LoadError(const char* what, int err);
 //   using Skel = ...;  static void Destroy(Skel*);
 //   static bpf_map* Ops(Skel*);  static bpf_link*& Link(Skel*);
 //   static const atlas_exit_info* ExitRecord(const Skel*);
+//   static const char* ExitDump(const Skel*);  // ATLAS_EXIT_DUMP_LEN bytes
 template <typename Traits>
 class StructOpsSkeleton {
  public:
@@ -79,6 +80,12 @@ class StructOpsSkeleton {
     atlas_exit_info info;
     std::memcpy(&info, Traits::ExitRecord(skel_), sizeof(info));
     return info;
+  }
+  // The kernel's debug dump of an error exit (empty otherwise), once
+  // Exited().
+  std::string ExitDump() const {
+    const char* dump = Traits::ExitDump(skel_);
+    return std::string(dump, strnlen(dump, ATLAS_EXIT_DUMP_LEN));
   }
 
  private:

@@ -23,6 +23,8 @@
 /* Exit record written by ops.exit, read by userspace once `exited` is set. */
 #define ATLAS_EXIT_REASON_LEN 128
 #define ATLAS_EXIT_MSG_LEN 1024
+/* The kernel's debug dump at an error exit (ops.exit_dump_len). */
+#define ATLAS_EXIT_DUMP_LEN 32768
 
 enum atlas_stat {
 #define ATLAS_STAT(id, name, help) ATLAS_STAT_##id,

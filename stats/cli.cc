@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <optional>
 
@@ -21,11 +22,15 @@ bool Stopped(const StatsCliOptions& o) {
   return o.stop != nullptr && o.stop->load();
 }
 
-// Sleeps up to `d`, waking early when asked to stop.
-void Nap(const StatsCliOptions& o, absl::Duration d) {
-  const absl::Time until = absl::Now() + d;
-  while (!Stopped(o) && absl::Now() < until) {
-    absl::SleepFor(std::min(absl::Milliseconds(50), until - absl::Now()));
+// Intervals are kept on the monotonic clock: a wall-clock step must not
+// stall --watch / --monitor.
+using Clock = std::chrono::steady_clock;
+
+// Sleeps until `until`, waking early when asked to stop.
+void NapUntil(const StatsCliOptions& o, Clock::time_point until) {
+  while (!Stopped(o) && Clock::now() < until) {
+    absl::SleepFor(std::min(absl::Milliseconds(50),
+                            absl::FromChrono(until - Clock::now())));
   }
 }
 
@@ -49,7 +54,7 @@ const std::atomic<bool>* StopOnSigintSigterm() {
 int RunStatsCli(const StatsCliOptions& o) {
   std::optional<StatsClient> client;
   bool said_waiting = false;
-  absl::Time next = absl::Now();
+  Clock::time_point next = Clock::now();
   while (!Stopped(o)) {
     if (!client) {
       absl::StatusOr<StatsClient> c = StatsClient::Connect(o.socket_path);
@@ -62,7 +67,7 @@ int RunStatsCli(const StatsCliOptions& o) {
                        o.prog.c_str(), o.socket_path.c_str());
           said_waiting = true;
         }
-        Nap(o, absl::Milliseconds(500));
+        NapUntil(o, Clock::now() + std::chrono::milliseconds(500));
         continue;
       }
       client.emplace(*std::move(c));
@@ -78,7 +83,8 @@ int RunStatsCli(const StatsCliOptions& o) {
     if (!resp.ok()) {
       client.reset();
       if (!o.wait_for_socket) return Error(o, resp.status());
-      Nap(o, absl::Milliseconds(500));  // e.g. restarting: try again
+      NapUntil(o,
+               Clock::now() + std::chrono::milliseconds(500));  // restarting?
       continue;
     }
     switch (o.output) {
@@ -95,8 +101,8 @@ int RunStatsCli(const StatsCliOptions& o) {
     }
     std::fflush(stdout);
     if (o.interval <= absl::ZeroDuration()) return 0;
-    next += o.interval;
-    Nap(o, next - absl::Now());
+    next += absl::ToChronoNanoseconds(o.interval);
+    NapUntil(o, next);
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -60,10 +61,15 @@ absl::StatusOr<json> StatsClient::Request(const json& request,
     }
     off += static_cast<size_t>(n);
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  // On the monotonic clock: a wall-clock step must not end or stretch the
+  // wait.
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   size_t nl;
   while ((nl = pending_.find('\n')) == std::string::npos) {
-    const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           deadline - std::chrono::steady_clock::now())
+                           .count();
     struct pollfd p = {fd_, POLLIN, 0};
     const int r = ms > 0 ? poll(&p, 1, static_cast<int>(ms)) : 0;
     if (r < 0 && errno == EINTR) continue;

@@ -2,10 +2,12 @@
 //
 // stats/fields.h: every field of the stats report ("top", and each node and
 // domain in it), once: its name, scx_stats type and meaning, and the
-// OpenMetrics series it is exported as. stats/report.cc builds the report
-// and its metadata (stats_meta, --help_stats) from these tables;
+// OpenMetrics series it is exported as, and for nodes and domains the
+// column of the human table it is shown in. stats/report.cc builds the
+// report's metadata (stats_meta, --help_stats) from these tables;
 // stats/format.cc's OpenMetrics renderer exports every field that names a
-// series. A test checks that the report has exactly these fields.
+// series, and its table shows every field that names a column. A test
+// checks that the report has exactly these fields.
 //
 // Thread safety: constant data.
 #ifndef SCX_ATLAS_STATS_FIELDS_H_
@@ -28,6 +30,11 @@ struct StatsField {
   const char* metric = "";
   MetricKind kind = MetricKind::kNone;
   double scale = 1;
+  // The --stats / atlas_stats table (nodes' and domains' rows): the
+  // column's header and the printf format of its value (a double; an
+  // array is a CPU list, "%-9s"), or null: not shown.
+  const char* column = nullptr;
+  const char* column_format = nullptr;
 };
 
 extern const StatsField kTopFields[];

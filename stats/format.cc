@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -123,6 +124,34 @@ std::string Paths(const json& top, const char* prefix) {
   return out.empty() ? " -" : out;
 }
 
+// A cell of a field's column (stats/fields.h) for `item`, or, with a null
+// item, the column's header padded to the cell's width.
+std::string Cell(const StatsField& f, const json* item) {
+  const bool list = std::string(f.type).rfind("Array", 0) == 0;
+  char buf[128];
+  if (list) {
+    std::snprintf(buf, sizeof(buf), f.column_format,
+                  item ? CpuList(Arr(*item, f.name)).c_str() : f.column);
+    return buf;
+  }
+  std::snprintf(buf, sizeof(buf), f.column_format,
+                item ? Num(*item, f.name) : 0.0);
+  if (item) return buf;
+  const std::string cell = buf;
+  const size_t w = std::max(cell.size(), std::strlen(f.column));
+  return std::string(w - std::strlen(f.column), ' ') + f.column;
+}
+
+// The columns of `fields` for one row (item) or the header (null).
+std::string Columns(const StatsField* fields, size_t n, const json* item) {
+  std::string out;
+  for (const StatsField* f = fields; f != fields + n; ++f) {
+    if (f->column == nullptr) continue;
+    absl::StrAppend(&out, " ", Cell(*f, item));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderTable(const json& top) {
@@ -168,34 +197,26 @@ std::string RenderTable(const json& top) {
   }
   const auto nodes = ById(Obj(top, "nodes"));
   if (nodes.size() > 1) {
-    absl::StrAppendFormat(&out, "%-5s %8s %6s %6s %7s %6s\n", "node", "load",
-                          "cap", "norm", "imbal", "util");
+    absl::StrAppendFormat(&out, "%-5s%s\n", "node",
+                          Columns(kNodeFields, kNrNodeFields, nullptr));
     for (const auto& [id, n] : nodes) {
-      absl::StrAppendFormat(&out, "%-5d %8.2f %6.1f %6.2f %+6.1f%% %5.1f%%\n",
-                            id, Num(*n, "load"), Num(*n, "capacity"),
-                            Num(*n, "load_norm"), Num(*n, "imbalance_pct"),
-                            Num(*n, "util_pct"));
+      absl::StrAppendFormat(&out, "%-5d%s\n", id,
+                            Columns(kNodeFields, kNrNodeFields, n));
     }
   }
   const auto doms = ById(Obj(top, "domains"));
   double scale = 1;  // a bar is full at one task's worth per CPU, or more
   for (const auto& [id, d] : doms)
     scale = std::max(scale, Num(*d, "load_norm"));
-  absl::StrAppendFormat(&out, "%-4s %4s %-9s %7s %5s %7s %7s %5s %6s %6s  %s\n",
-                        "dom", "node", "cpus", "load", "norm", "imbal", "chg",
-                        "tasks", "runq", "util",
+  absl::StrAppendFormat(&out, "%-4s%s  %s\n", "dom",
+                        Columns(kDomainFields, kNrDomainFields, nullptr),
                         absl::StrFormat("load/cpu (full = %.2f)", scale));
   for (const auto& [id, d] : doms) {
-    absl::StrAppendFormat(
-        &out,
-        "%-4d %4.0f %-9s %7.2f %5.2f %+6.1f%% %+7.2f %5.0f %6.2f %5.1f%%  "
-        "%s%s%s\n",
-        id, Num(*d, "node"), CpuList(Arr(*d, "cpus")), Num(*d, "load"),
-        Num(*d, "load_norm"), Num(*d, "imbalance_pct"), Num(*d, "load_change"),
-        Num(*d, "nr_tasks"), Num(*d, "runnable"), Num(*d, "util_pct"),
-        Bar(Num(*d, "load_norm"), scale, 24),
-        Flag(*d, "direct_greedy") ? " D" : "",
-        Flag(*d, "kick_greedy") ? " K" : "");
+    absl::StrAppendFormat(&out, "%-4d%s  %s%s%s\n", id,
+                          Columns(kDomainFields, kNrDomainFields, d),
+                          Bar(Num(*d, "load_norm"), scale, 24),
+                          Flag(*d, "direct_greedy") ? " D" : "",
+                          Flag(*d, "kick_greedy") ? " K" : "");
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <list>
@@ -132,7 +133,9 @@ struct Client {
   std::string in;
   std::string out;
   size_t out_off = 0;
-  absl::Time last_active;
+  // On the monotonic clock: a wall-clock step must not close every client
+  // (forward) or keep idle ones forever (backward).
+  std::chrono::steady_clock::time_point last_active;
   StatsClientState state;
 };
 
@@ -215,7 +218,7 @@ void StatsServer::Loop() {
       Client& c = clients.emplace_back();
       c.fd = fd;
       c.http = http;
-      c.last_active = absl::Now();
+      c.last_active = std::chrono::steady_clock::now();
     }
   };
   // Handles every complete request in c.in.
@@ -294,7 +297,8 @@ void StatsServer::Loop() {
     if (fds[1].revents & POLLIN) accept_all(listen_fd_, false);
     if (http_fd_ >= 0 && (fds[2].revents & POLLIN)) accept_all(http_fd_, true);
 
-    const absl::Time now = absl::Now();
+    const auto now = std::chrono::steady_clock::now();
+    const auto idle_timeout = absl::ToChronoNanoseconds(options_.idle_timeout);
     for (size_t i = first_client; i < fds.size(); ++i) {
       Client& c = *owners[i];
       bool keep = true;
@@ -333,7 +337,7 @@ void StatsServer::Loop() {
       }
       if (keep && (c.out_off < c.out.size() || c.closing)) keep = flush(c);
       if (keep && c.closing && c.out_off >= c.out.size()) keep = false;
-      if (keep && now - c.last_active > options_.idle_timeout) keep = false;
+      if (keep && now - c.last_active > idle_timeout) keep = false;
       if (!keep) {
         close(c.fd);
         c.fd = -1;
@@ -341,7 +345,7 @@ void StatsServer::Loop() {
     }
     // Idle clients that were not polled ready this round.
     for (Client& c : clients) {
-      if (c.fd >= 0 && now - c.last_active > options_.idle_timeout) {
+      if (c.fd >= 0 && now - c.last_active > idle_timeout) {
         close(c.fd);
         c.fd = -1;
       }

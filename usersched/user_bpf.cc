@@ -39,6 +39,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->default_slice_ns = config.slice_ns;
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
+  skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
   if (int err = atlas_user_bpf__load(skel); err != 0) {
     return LoadError("the user-mode BPF program", err);
   }
@@ -72,6 +73,9 @@ bpf_link*& AtlasUserSkel::Link(Skel* skel) {
 }
 const atlas_exit_info* AtlasUserSkel::ExitRecord(const Skel* skel) {
   return &skel->bss->exit_info;
+}
+const char* AtlasUserSkel::ExitDump(const Skel* skel) {
+  return skel->bss->exit_dump;
 }
 
 UserBpf::~UserBpf() {

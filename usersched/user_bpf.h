@@ -39,6 +39,7 @@ struct AtlasUserSkel {
   static bpf_map* Ops(Skel* skel);
   static bpf_link*& Link(Skel* skel);
   static const atlas_exit_info* ExitRecord(const Skel* skel);
+  static const char* ExitDump(const Skel* skel);
 };
 
 class UserBpf {
@@ -56,6 +57,8 @@ class UserBpf {
   void Detach();
   bool Exited() const;
   atlas_exit_info ExitInfo() const;
+  // The kernel's debug dump of an error exit (empty otherwise).
+  std::string ExitDump() const { return owner_.ExitDump(); }
 
   // Delivers the queued tasks without waiting; returns how many.
   int Consume();

@@ -193,6 +193,7 @@ class UserMode : public Mode {
   }
   bool ExitRecorded() const override { return bpf_->Exited(); }
   atlas_exit_info ExitInfo() const override { return bpf_->ExitInfo(); }
+  std::string ExitDump() const override { return bpf_->ExitDump(); }
   absl::Status Failure() const override {
     if (!failed_alloc_) return absl::OkStatus();
     return absl::ResourceExhaustedError(

@@ -8,7 +8,9 @@
 #      stressors, hackbench in a loop, 4 busy tasks moved between two
 #      cgroups every 200 ms, and one task changing its own affinity ~1000
 #      times a second. Checked every 2 s: still enabled (0 ejections). The
-#      scheduler's RSS at the start and the end must be flat.
+#      scheduler's peak RSS during the load (VmHWM, reset at the start, so
+#      growth freed again before the end counts too) must stay near its
+#      RSS at the start.
 #   2. A CPU offline and back: the scheduler restarts itself both times.
 #   3. kill -STOP: user mode is ejected by the watchdog and the guest runs
 #      on; balanced mode keeps scheduling (BPF needs no userspace).
@@ -26,11 +28,13 @@ case "$MODE" in
 esac
 N=$(nproc)
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$ATLAS_PID"/status; }
+peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$ATLAS_PID"/status; }
 
 # --- 1. mixed load ---------------------------------------------------------
 start_atlas "${ARGS[@]}"
 sleep 3
 rss0=$(rss_kb)
+echo 5 > /proc/"$ATLAS_PID"/clear_refs   # VmHWM := VmRSS
 stress-ng --cpu "$N" --fork 4 --affinity 4 --timeout "$SECS" --metrics-brief > /tmp/stress.log 2>&1 &
 STRESS=$!
 # stress-ng's exec stressor refuses to run as root.
@@ -80,12 +84,12 @@ wait $STRESS || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
 wait $EXEC || fail "stress-ng --exec failed: $(tail -3 /tmp/exec.log)"
 wait $AFF; wait $CGMOVER
 kill "${MOVERS[@]}" 2>/dev/null; wait "${MOVERS[@]}" 2>/dev/null
-rss1=$(rss_kb)
+rss1=$(rss_kb) peak=$(peak_kb)
 cat /tmp/aff.log /tmp/cg.log
-echo "SOAK mode=$MODE secs=$SECS hackbench_rounds=$hb state_checks=$checks ejections=0 rss_start_kb=$rss0 rss_end_kb=$rss1"
+echo "SOAK mode=$MODE secs=$SECS hackbench_rounds=$hb state_checks=$checks ejections=0 rss_start_kb=$rss0 rss_end_kb=$rss1 rss_peak_kb=$peak"
 grep -hE ' (cpu|fork|exec|affinity) ' /tmp/stress.log /tmp/exec.log | sed 's/  */ /g'
 grep -q ' exec ' /tmp/exec.log || fail "no exec stressor figures: $(tail -3 /tmp/exec.log)"
-[ "$rss1" -le $((rss0 + rss0 / 5 + 4096)) ] || fail "RSS grew from $rss0 kB to $rss1 kB"
+[ "$peak" -le $((rss0 + rss0 / 5 + 4096)) ] || fail "RSS grew from $rss0 kB to a peak of $peak kB (end: $rss1 kB)"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" = 0 ] || fail "unexpected restarts during the soak"
 
 # --- 2. CPU hotplug ---------------------------------------------------------
@@ -136,4 +140,4 @@ t0=$SECONDS
 wait_state disabled 100 || fail "state $(state) 10 s after SIGKILL"
 wait $STRESS || fail "stress-ng failed after SIGKILL"
 echo "SOAK kill9_fallback_s=$((SECONDS - t0))"
-pass "$MODE mode: ${SECS}s mixed load with 0 ejections, RSS ${rss0}->${rss1} kB; hotplug restarts; SIGSTOP; SIGKILL fallback"
+pass "$MODE mode: ${SECS}s mixed load with 0 ejections, RSS ${rss0}->${rss1} kB (peak $peak); hotplug restarts; SIGSTOP; SIGKILL fallback"

@@ -3,11 +3,11 @@
 # Wake-up preemption: with every CPU busy with CPU hogs, a task that sleeps
 # and wakes (cyclictest) takes a CPU from a hog running a later deadline
 # instead of waiting for the hog's slice to end. Run 1 with
-# --wakeup_preempt=false, run 2 with the default (--wakeup_preempt): the
-# hogs are switched out involuntarily (/proc) more often in run 2, by at
-# least a quarter of the preemptions run 2 counts; the hogs keep running,
-# and the wake-up latencies of both runs are printed (not asserted: timings
-# under TCG are for the benchmark, tools/bench). Run 3: hackbench alone, whose tasks
+# --wakeup_preempt=false: no preemption counted. Run 2 with the default
+# (--wakeup_preempt): counted, the hogs keep running; the wake-up latencies
+# and the hogs' involuntary context switches (/proc) of both runs are
+# printed (not asserted: under TCG they are for the benchmark, tools/bench).
+# Run 3: hackbench alone, whose tasks
 # block on their own: they are not hogs, so nobody is preempted. Run 4: a
 # sleeper pinned to a CPU with two pinned hogs: the wake-ups that wake-up
 # preemption misses (the hog had run less than --preempt_min_run) end the
@@ -35,6 +35,9 @@ run() {  # LABEL ARGS...: hogs + cyclictest under scx_atlas ARGS
 
 run "no preemption" --wakeup_preempt=false
 NV_OFF=$NVCSW
+# The flag reaches BPF: with it ignored (tried: the check removed from
+# atlas_queue.bpf.h) this run counts thousands of preemptions.
+expect_zero enq_preempt tick_preempt task_ctx_missing
 expect_positive enq_domain
 run "wake-up preemption"
 NV_ON=$NVCSW
@@ -44,12 +47,11 @@ expect_zero task_ctx_missing
 # on top of the slice ends both runs have.
 PREEMPTS=$(($(stat_value enq_preempt) + $(stat_value tick_preempt)))
 echo "hogs' involuntary switches: $NV_OFF without, $NV_ON with wake-up preemption ($PREEMPTS preemptions counted)"
-# Measured: 1485 without, 3059 with, 3386 preemptions (the difference is
-# 0.46 of them: a preempted hog's next slice ends no sooner). A quarter is
-# the bound; with preemption happening in both runs the difference is
-# noise around 0.
-[ $((NV_ON - NV_OFF)) -ge $((PREEMPTS / 4)) ] ||
-  fail "the hogs were not switched out more with wake-up preemption: $NV_OFF without, $NV_ON with, $PREEMPTS preemptions counted"
+# Printed, not asserted: under TCG the hogs' slice ends, which both runs
+# have, vary too much between runs (without preemption 1485, 1519, 1645
+# and 2465 switches in four runs of the same binary; with it 3059-4243 for
+# 3386-5026 preemptions): a bound at a quarter of the preemptions failed
+# once in CI.
 start_atlas
 hackbench -g 4 -l 100 > /tmp/hb.txt 2>&1 || fail "hackbench failed: $(tail -2 /tmp/hb.txt)"
 stop_atlas INT
