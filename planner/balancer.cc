@@ -217,7 +217,7 @@ class Balancer {
   std::vector<int>& next_;           // per candidate
   std::vector<uint64_t>& occupied_;  // per (source slot, bucket): a bit
   std::vector<Candidate>& cand_;     // the source domains' tasks, nr_cand_
-  std::vector<uint32_t>& heavy_;     // min-heap of the heaviest weights
+  std::vector<uint32_t>& heavy_;     // the heaviest weights (ScanTasks)
   std::vector<char>& is_source_;     // per domain
   std::vector<int>& source_slot_;    // per domain: its lists, or -1
   // Per domain, kept up to date by every move: load - global share, load -
@@ -230,31 +230,32 @@ class Balancer {
   Plan plan_;
 };
 
-// The running totals of a scan, and what it read of the slot it stopped at.
+// The running totals of a scan.
 struct ScanState {
   uint64_t total_weight = 0;
   uint32_t max_weight = 0;
   int nr_tasks = 0;
-  uint32_t heap_floor = 0;  // a weight above it goes to the heavy heap
-  uint32_t weight = 0;      // the stopping slot's weight
-  size_t nr_cand = 0;       // candidates written
+  uint32_t heavy_floor = 0;  // a weight above it goes to `heavy`
+  size_t nr_heavy = 0;       // weights written to `heavy`
+  size_t nr_cand = 0;        // candidates written
 };
 
-// Scans slots [i, n): counts the fresh ones, and writes each source
-// domain's task to cand (room for one per slot); stops at the first whose
-// weight is above st->heap_floor and returns its index (n if none). Out of
-// line and free of calls, so the totals stay in registers (inlined into
-// the pass, whose rare paths call out, the loop kept them on the stack:
-// 18 % slower at 100k tasks).
-__attribute__((noinline)) size_t
-ScanUntilHeavy(const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
-               uint64_t max_age, double per_half_life, const char* source,
-               uint32_t nd, Candidate* cand, ScanState* st) {
+// Scans slots [i, n): counts the fresh ones, writes each source domain's
+// task to cand (room for one per slot) and each weight above
+// st->heavy_floor to heavy; stops when heavy holds heavy_room and returns
+// where it stopped (n: done). Out of line and free of calls, so the totals
+// stay in registers (inlined into the pass, whose rare paths call out, the
+// loop kept them on the stack: 18 % slower at 100k tasks).
+__attribute__((noinline)) size_t ScanUntilHeavy(
+    const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
+    uint64_t max_age, double per_half_life, const char* source, uint32_t nd,
+    Candidate* cand, uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
   uint32_t max_weight = st->max_weight;
   int nr_tasks = st->nr_tasks;
   size_t nc = st->nr_cand;
-  const uint32_t heap_floor = st->heap_floor;
+  size_t nh = st->nr_heavy;
+  const uint32_t heavy_floor = st->heavy_floor;
   for (; i < n; ++i) {
     const atlas_task_snap& s = slots[i];
     const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
@@ -286,25 +287,35 @@ ScanUntilHeavy(const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
                     w,
                     std::numeric_limits<double>::quiet_NaN()};
     }
-    if (__builtin_expect(w > heap_floor, 0)) {
-      st->weight = w;
-      break;
+    // Taken for the first few slots, then (the floor having risen to the
+    // heaviest weights' lightest) only for a weight among the heaviest.
+    if (__builtin_expect(w > heavy_floor, 0)) {
+      heavy[nh++] = w;
+      if (nh == heavy_room) {
+        ++i;
+        break;
+      }
     }
   }
   st->total_weight = total_weight;
   st->max_weight = max_weight;
   st->nr_tasks = nr_tasks;
   st->nr_cand = nc;
+  st->nr_heavy = nh;
   return i;
 }
 
 void Balancer::ScanTasks() {
   const int nd = static_cast<int>(domains_.size());
   const double nr_cpus = capacity_.sum();
-  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible: keep the
-  // heaviest seen in a min-heap, which a task lighter than its top skips.
+  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible: the scan
+  // keeps the weights above a floor, and whenever its buffer fills, the
+  // `keep` heaviest of them, the lightest of those being the new floor (a
+  // heap instead, filled by the first `keep` slots, cost 512 pushes of a
+  // 1000-task pass on 512 CPUs).
   const size_t keep = nr_cpus > 1 ? static_cast<size_t>(std::ceil(nr_cpus)) : 0;
-  heavy_.clear();
+  const size_t heavy_room = 2 * keep + 64;
+  if (heavy_.size() < heavy_room) heavy_.resize(heavy_room);
   const size_t nr_slots = snapshot_.nr_slots;
   // Room for every slot: the scan writes without a check (kept across
   // passes, so only a pass with more slots than ever before grows it).
@@ -316,39 +327,39 @@ void Balancer::ScanTasks() {
           : 0;
   ScanState st;
   // No more slots than CPUs: no more tasks either, and nothing is capped
-  // (below), so no heap.
-  st.heap_floor =
+  // (below), so no heavy weights to keep.
+  st.heavy_floor =
       keep > 0 && nr_slots > nr_cpus ? 0 : std::numeric_limits<uint32_t>::max();
-  for (size_t i = 0;; ++i) {
+  auto heaviest_first = [&](size_t n) {
+    std::nth_element(heavy_.begin(), heavy_.begin() + (n - 1),
+                     heavy_.begin() + st.nr_heavy, std::greater<uint32_t>());
+  };
+  for (size_t i = 0; i < nr_slots;) {
     i = ScanUntilHeavy(snapshot_.slots, i, nr_slots, snapshot_.now_ns,
                        snapshot_.max_age_ns, per_half_life, is_source_.data(),
-                       static_cast<uint32_t>(nd), cand_.data(), &st);
-    if (i >= nr_slots) break;
-    heavy_.push_back(st.weight);
-    std::push_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
-    if (heavy_.size() > keep) {
-      std::pop_heap(heavy_.begin(), heavy_.end(), std::greater<uint32_t>());
-      heavy_.pop_back();
-    }
-    if (heavy_.size() == keep) st.heap_floor = heavy_.front();
+                       static_cast<uint32_t>(nd), cand_.data(), heavy_.data(),
+                       heavy_room, &st);
+    if (st.nr_heavy < heavy_room) break;
+    heaviest_first(keep);
+    st.heavy_floor = heavy_[keep - 1];
+    st.nr_heavy = keep;
   }
   nr_cand_ = static_cast<int>(st.nr_cand);
-  const int nr_tasks = st.nr_tasks;
-  const uint64_t total_weight = st.total_weight;
-  const uint32_t max_weight = st.max_weight;
-  nr_tasks_ = nr_tasks;
+  nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
   // w x nr_cpus > total: with the heaviest below that, nothing is capped.
   // Nor with no more tasks than CPUs: each can have a CPU of its own.
   if (keep == 0 || nr_tasks_ <= nr_cpus ||
-      static_cast<double>(max_weight) * nr_cpus <=
-          static_cast<double>(total_weight)) {
+      static_cast<double>(st.max_weight) * nr_cpus <=
+          static_cast<double>(st.total_weight)) {
     return;
   }
-  std::vector<double> weights(heavy_.begin(), heavy_.end());
+  const size_t nr_heavy = std::min(st.nr_heavy, keep);
+  heaviest_first(nr_heavy);
+  std::vector<double> weights(heavy_.begin(), heavy_.begin() + nr_heavy);
   double heavy_total = 0;
   for (double w : weights) heavy_total += w;
-  cap_ = HeavyCap(weights, static_cast<double>(total_weight) - heavy_total,
+  cap_ = HeavyCap(weights, static_cast<double>(st.total_weight) - heavy_total,
                   nr_cpus);
 }
 
@@ -536,6 +547,21 @@ void Balancer::BalanceNodes() {
   if (nr_nodes_ < 2) return;
   const int nd = static_cast<int>(domains_.size());
   const Eigen::VectorXd node_cap = node_of_ * capacity_;
+  // Whether the most loaded node pushes to the least loaded one: if not,
+  // no move (the lists below cost more than all else of such a pass).
+  auto pushes = [&](int* push, int* pull) {
+    double most = -std::numeric_limits<double>::infinity();
+    double least = std::numeric_limits<double>::infinity();
+    for (int n = 0; n < nr_nodes_; ++n) {
+      const double imbalance = node_load_[n] - avg_ * node_cap[n];
+      if (imbalance > most) most = imbalance, *push = n;
+      if (imbalance < least) least = imbalance, *pull = n;
+    }
+    return most > params_.node_imbalance_pct / 100 * avg_ * node_cap[*push] &&
+           -least > params_.node_imbalance_pct / 100 * avg_ * node_cap[*pull];
+  };
+  int push = 0, pull = 0;
+  if (!pushes(&push, &pull)) return;
   for (int n = 0; n < nr_nodes_; ++n) {
     over_[n].clear();
     under_[n].clear();
@@ -549,18 +575,9 @@ void Balancer::BalanceNodes() {
     std::sort(over_[n].begin(), over_[n].end(), MostFirst{gexcess_.data()});
     std::sort(under_[n].begin(), under_[n].end(), LeastFirst{gexcess_.data()});
   }
-  Eigen::VectorXd imbalance(nr_nodes_);
-  for (;;) {
-    imbalance = node_load_ - avg_ * node_cap;
-    Eigen::Index push = 0, pull = 0;
-    imbalance.maxCoeff(&push);
-    imbalance.minCoeff(&pull);
-    const double threshold_push =
-        params_.node_imbalance_pct / 100 * avg_ * node_cap[push];
-    const double threshold_pull =
-        params_.node_imbalance_pct / 100 * avg_ * node_cap[pull];
-    if (imbalance[push] <= threshold_push || -imbalance[pull] <= threshold_pull)
-      return;
+  do {
+    const double push_excess = node_load_[push] - avg_ * node_cap[push];
+    const double pull_deficit = avg_ * node_cap[pull] - node_load_[pull];
     // Source: the pushing node's domains above their share; target: the
     // pulling node's domains below it. A move must also shrink the two
     // domains' imbalance (so the machine-wide sum never grows).
@@ -569,14 +586,14 @@ void Balancer::BalanceNodes() {
         over_[push], under_[pull],
         [&](int s, int t) {
           return std::min(
-              {imbalance[push], -imbalance[pull], gexcess_[s], -gexcess_[t]});
+              {push_excess, pull_deficit, gexcess_[s], -gexcess_[t]});
         },
         [](int, int) { return std::numeric_limits<double>::infinity(); }, &s,
         &t);
     if (!moved) return;
     RefileGlobal(s);
     RefileGlobal(t);
-  }
+  } while (pushes(&push, &pull));
 }
 
 void Balancer::BalanceInsideNode(int node) {

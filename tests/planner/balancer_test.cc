@@ -432,6 +432,7 @@ TEST(Balance, CappedTaskMovesWithItsCappedLoad) {
 // own loads agree with the recomputed ones.
 TEST(BalanceProperty, RandomSnapshots) {
   std::mt19937_64 rng(12345);
+  int capped = 0;  // snapshots where the reference caps a weight
   for (int iter = 0; iter < 3000; ++iter) {
     const int nd = 1 + static_cast<int>(rng() % 8);
     const int nodes = 1 + static_cast<int>(rng() % std::min(nd, 3));
@@ -440,7 +441,11 @@ TEST(BalanceProperty, RandomSnapshots) {
       doms.push_back({d % nodes, 1.0 + static_cast<double>(rng() % 8)});
     }
     std::vector<TaskLoad> tasks;
-    const int nt = static_cast<int>(rng() % 60);
+    // Every fourth snapshot has hundreds of tasks, a few of them very heavy
+    // (nice -20 weighs 8876): the balancer then keeps only the heaviest
+    // weights of many, and the cap applies.
+    const bool many = iter % 4 == 0;
+    const int nt = static_cast<int>(rng() % (many ? 600 : 60));
     for (int i = 0; i < nt; ++i) {
       DomainSet allowed;
       for (int d = 0; d < nd; ++d) {
@@ -448,8 +453,11 @@ TEST(BalanceProperty, RandomSnapshots) {
       }
       const int dom = static_cast<int>(rng() % nd);
       allowed.set(dom);
-      tasks.push_back(Task(i + 1, dom, (rng() % 1000) / 1000.0, allowed,
-                           static_cast<uint32_t>(1 + rng() % 400)));
+      const uint32_t weight = many && rng() % 50 == 0
+                                  ? static_cast<uint32_t>(2000 + rng() % 8000)
+                                  : static_cast<uint32_t>(1 + rng() % 400);
+      tasks.push_back(
+          Task(i + 1, dom, (rng() % 1000) / 1000.0, allowed, weight));
     }
     BalanceParams params;
     params.max_migrations = 1 + static_cast<int>(rng() % 20);
@@ -462,6 +470,7 @@ TEST(BalanceProperty, RandomSnapshots) {
     // Every figure checked is recomputed from the snapshot and the
     // migration list by the reference model, not read from the plan.
     const Reference ref = Recompute(snap, doms, plan, params.max_migrations);
+    capped += std::isfinite(ref.cap);
     std::string why;
     for (size_t d = 0; d < doms.size(); ++d) {
       why +=
@@ -478,6 +487,8 @@ TEST(BalanceProperty, RandomSnapshots) {
               TotalImbalance(ref.before, doms) + 1e-9)
         << "iteration " << iter << ":" << why;
   }
+  // The heavy-weight path ran, not only the uncapped one.
+  EXPECT_GT(capped, 100);
 }
 
 }  // namespace
