@@ -12,10 +12,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <list>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -127,6 +130,7 @@ absl::StatusOr<int> ListenTcp(const std::string& host_port, int* port_out) {
 }
 
 struct Client {
+  using Clock = std::chrono::steady_clock;
   int fd = -1;
   bool http = false;
   bool closing = false;  // no more input; close once `out` is sent
@@ -134,9 +138,14 @@ struct Client {
   std::string out;
   size_t out_off = 0;
   // On the monotonic clock: a wall-clock step must not close every client
-  // (forward) or keep idle ones forever (backward).
-  std::chrono::steady_clock::time_point last_active;
+  // (forward) or keep idle ones forever (backward). `deadline_from`: when
+  // it connected or last completed a request; `stuck_since`: when its
+  // output last moved (or began to wait).
+  Clock::time_point deadline_from;
+  Clock::time_point stuck_since;
   StatsClientState state;
+
+  size_t Pending() const { return out.size() - out_off; }
 };
 
 }  // namespace
@@ -204,37 +213,44 @@ void StatsServer::Loop() {
   std::list<Client> clients;
   std::vector<struct pollfd> fds;
   std::vector<Client*> owners;
-  char buf[kReadChunk];
+  std::vector<char> buf(kReadChunk);
+  size_t nr_socket = 0, nr_http = 0;
+  using Clock = Client::Clock;
 
   auto accept_all = [&](int listen_fd, bool http) {
+    size_t& count = http ? nr_http : nr_socket;
+    const size_t max = http ? options_.max_http_clients : options_.max_clients;
     for (;;) {
       const int fd =
           accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or a transient error: poll again
-      if (clients.size() >= options_.max_clients) {
+      if (count >= max) {
         close(fd);
         continue;
       }
       Client& c = clients.emplace_back();
       c.fd = fd;
       c.http = http;
-      c.last_active = std::chrono::steady_clock::now();
+      c.deadline_from = c.stuck_since = Clock::now();
+      ++count;
     }
   };
-  // Handles every complete request in c.in.
-  auto process = [&](Client& c) {
+  // Answers the complete requests in c.in while its unsent replies are
+  // under max_output (the rest wait in c.in until they are sent).
+  auto process = [&](Client& c, Clock::time_point now) {
     if (c.http) {
       std::optional<std::string> response =
           MetricsHttpResponse(c.in, *protocol_, kMaxHttpHeader);
       if (!response) return;  // the header has not ended yet
       c.out = *std::move(response);
+      c.stuck_since = now;
       requests_.fetch_add(1);
       c.in.clear();
       c.closing = true;
       return;
     }
     size_t start = 0;
-    for (;;) {
+    while (c.Pending() < options_.max_output) {
       const size_t nl = c.in.find('\n', start);
       const size_t len = (nl == std::string::npos ? c.in.size() : nl) - start;
       if (len > options_.max_line) {
@@ -250,109 +266,157 @@ void StatsServer::Loop() {
       absl::string_view line(c.in.data() + start, len);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (!line.empty()) {
+        if (c.Pending() == 0) c.stuck_since = now;
         c.out += protocol_->Handle(line, &c.state);
         c.out += '\n';
         requests_.fetch_add(1);
+        c.deadline_from = now;
       }
       start = nl + 1;
     }
     c.in.erase(0, start);
   };
   // Sends what it can; false if the connection is done for.
-  auto flush = [&](Client& c) {
+  auto flush = [&](Client& c, Clock::time_point now) {
     while (c.out_off < c.out.size()) {
       const ssize_t n = send(c.fd, c.out.data() + c.out_off,
                              c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
       c.out_off += static_cast<size_t>(n);
+      c.stuck_since = now;
     }
     c.out.clear();
     c.out_off = 0;
     if (c.out.capacity() > kReadChunk) c.out.shrink_to_fit();
     return !c.closing;
   };
+  // One client's turn; false if it is to be closed.
+  auto serve = [&](Client& c, short revents, Clock::time_point now) {
+    if (revents & POLLIN) {
+      // Read a bounded amount per round so one client cannot starve the
+      // others, and nothing while its replies pile up unread.
+      for (int round = 0;
+           round < 4 && !c.closing && c.Pending() < options_.max_output;
+           ++round) {
+        const ssize_t n = read(c.fd, buf.data(), buf.size());
+        if (n > 0) {
+          c.in.append(buf.data(), static_cast<size_t>(n));
+          process(c, now);
+          if (static_cast<size_t>(n) < buf.size()) break;
+        } else if (n == 0) {
+          // Half-closed: answer what came (a last line may lack its
+          // newline), then close.
+          if (!c.http && !c.in.empty()) {
+            c.in += '\n';
+            process(c, now);
+          }
+          c.closing = true;
+          c.in.clear();
+        } else {
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return false;
+          }
+          break;
+        }
+      }
+    } else if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      c.closing = true;
+      if (c.Pending() == 0 || (revents & POLLNVAL)) return false;
+    }
+    if (c.Pending() > 0 || c.closing) {
+      if (!flush(c, now)) return false;
+      // Room again: the requests that waited in c.in.
+      if (c.Pending() == 0 && !c.closing && !c.in.empty()) {
+        process(c, now);
+        if (!flush(c, now)) return false;
+      }
+    }
+    if (c.closing && c.Pending() == 0) return false;
+    return true;
+  };
+  // Whether a client is past one of its deadlines.
+  auto expired = [&](const Client& c, Clock::time_point now) {
+    const auto idle = absl::ToChronoNanoseconds(
+        c.http ? std::min(options_.http_timeout, options_.idle_timeout)
+               : options_.idle_timeout);
+    if (c.Pending() > 0) {
+      return now - c.stuck_since >
+             absl::ToChronoNanoseconds(options_.output_timeout);
+    }
+    return now - c.deadline_from > idle;
+  };
+  auto drop = [&](Client& c) {
+    close(c.fd);
+    c.fd = -1;
+    --(c.http ? nr_http : nr_socket);
+    // Its buffers go now, not when the list is pruned.
+    std::string().swap(c.in);
+    std::string().swap(c.out);
+  };
 
   for (;;) {
-    fds.clear();
-    owners.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    owners.push_back(nullptr);
-    fds.push_back({listen_fd_, POLLIN, 0});
-    owners.push_back(nullptr);
-    if (http_fd_ >= 0) {
-      fds.push_back({http_fd_, POLLIN, 0});
+    // An exception (an allocation that failed) must not end the process:
+    // the scheduler runs on. A client whose turn threw is dropped.
+    try {
+      fds.clear();
+      owners.clear();
+      fds.push_back({wake_fd_, POLLIN, 0});
       owners.push_back(nullptr);
-    }
-    const size_t first_client = fds.size();
-    for (Client& c : clients) {
-      short events = c.closing ? 0 : POLLIN;
-      if (c.out_off < c.out.size()) events |= POLLOUT;
-      fds.push_back({c.fd, events, 0});
-      owners.push_back(&c);
-    }
-    clients_.store(clients.size());
-    const int ready = poll(fds.data(), fds.size(), 1000);
-    if (ready < 0 && errno != EINTR) break;
-    if (fds[0].revents & POLLIN) break;  // stop
-    if (fds[1].revents & POLLIN) accept_all(listen_fd_, false);
-    if (http_fd_ >= 0 && (fds[2].revents & POLLIN)) accept_all(http_fd_, true);
-
-    const auto now = std::chrono::steady_clock::now();
-    const auto idle_timeout = absl::ToChronoNanoseconds(options_.idle_timeout);
-    for (size_t i = first_client; i < fds.size(); ++i) {
-      Client& c = *owners[i];
-      bool keep = true;
-      if (fds[i].revents & POLLIN) {
-        c.last_active = now;
-        // Read a bounded amount per round so one client cannot starve the
-        // others.
-        for (int round = 0; round < 4 && !c.closing; ++round) {
-          const ssize_t n = read(c.fd, buf, sizeof(buf));
-          if (n > 0) {
-            c.in.append(buf, static_cast<size_t>(n));
-            process(c);
-            if (static_cast<size_t>(n) < sizeof(buf)) break;
-          } else if (n == 0) {
-            // Half-closed: answer what came (a last line may lack its
-            // newline), then close.
-            if (!c.http && !c.in.empty()) {
-              c.in += '\n';
-              process(c);
-            }
-            c.closing = true;
-            c.in.clear();
-          } else {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-              keep = false;
-            }
-            break;
-          }
+      fds.push_back({listen_fd_, POLLIN, 0});
+      owners.push_back(nullptr);
+      if (http_fd_ >= 0) {
+        fds.push_back({http_fd_, POLLIN, 0});
+        owners.push_back(nullptr);
+      }
+      const size_t first_client = fds.size();
+      for (Client& c : clients) {
+        short events = 0;
+        if (!c.closing && c.Pending() < options_.max_output &&
+            c.in.size() <= options_.max_line) {
+          events |= POLLIN;
         }
-      } else if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-        keep = c.out_off < c.out.size() && !(fds[i].revents & POLLNVAL);
-        c.closing = true;
+        if (c.Pending() > 0) events |= POLLOUT;
+        fds.push_back({c.fd, events, 0});
+        owners.push_back(&c);
       }
-      if (keep && c.out.size() - c.out_off > options_.max_output) {
-        keep = false;  // it does not read its replies
+      clients_.store(clients.size());
+      const int ready = poll(fds.data(), fds.size(), 1000);
+      if (ready < 0 && errno != EINTR) break;
+      if (fds[0].revents & POLLIN) break;  // stop
+      if (fds[1].revents & POLLIN) accept_all(listen_fd_, false);
+      if (http_fd_ >= 0 && (fds[2].revents & POLLIN)) {
+        accept_all(http_fd_, true);
       }
-      if (keep && (c.out_off < c.out.size() || c.closing)) keep = flush(c);
-      if (keep && c.closing && c.out_off >= c.out.size()) keep = false;
-      if (keep && now - c.last_active > idle_timeout) keep = false;
-      if (!keep) {
-        close(c.fd);
-        c.fd = -1;
+      const auto now = Clock::now();
+      for (size_t i = first_client; i < fds.size(); ++i) {
+        Client& c = *owners[i];
+        bool keep = false;
+        try {
+          keep = serve(c, fds[i].revents, now) && !expired(c, now);
+        } catch (const std::bad_alloc&) {
+          failures_.fetch_add(1);
+        }
+        if (!keep) drop(c);
       }
+      // Clients that were not polled ready this round.
+      for (Client& c : clients) {
+        if (c.fd >= 0 && expired(c, now)) drop(c);
+      }
+      clients.remove_if([](const Client& c) { return c.fd < 0; });
+    } catch (const std::exception& e) {
+      failures_.fetch_add(1);
+      std::fprintf(stderr, "scx_atlas: stats server: %s; closing %zu clients\n",
+                   e.what(), clients.size());
+      for (Client& c : clients) {
+        if (c.fd >= 0) close(c.fd);
+      }
+      clients.clear();
+      nr_socket = nr_http = 0;
     }
-    // Idle clients that were not polled ready this round.
-    for (Client& c : clients) {
-      if (c.fd >= 0 && now - c.last_active > idle_timeout) {
-        close(c.fd);
-        c.fd = -1;
-      }
-    }
-    clients.remove_if([](const Client& c) { return c.fd < 0; });
   }
-  for (Client& c : clients) close(c.fd);
+  for (Client& c : clients) {
+    if (c.fd >= 0) close(c.fd);
+  }
   clients_.store(0);
 }
 

@@ -30,13 +30,28 @@ namespace atlas {
 
 inline constexpr char kDefaultStatsSocket[] = "/var/run/scx/root/stats";
 
+// Limits, each per client unless said otherwise. A client's memory is
+// bounded before it is spent: its requests are read and answered only
+// while its unsent replies are under max_output (a client that sends
+// without reading stops being read), so it holds at most max_output + one
+// reply + max_line. The root-only socket and the /metrics listener (any
+// local user, or the network) have separate client pools, so one cannot
+// lock the other out.
 struct StatsServerOptions {
   std::string socket_path = kDefaultStatsSocket;
   std::string metrics_listen;  // "HOST:PORT" (IPv4) or empty: no HTTP
   size_t max_line = 64 * 1024;
-  size_t max_clients = 256;
+  size_t max_clients = 256;      // on the socket
+  size_t max_http_clients = 64;  // on /metrics
   size_t max_output = 4 << 20;
+  // Closed when no request was completed (socket) for idle_timeout, or
+  // (/metrics) its request not completed within http_timeout: bytes alone
+  // (a slowloris) do not keep a connection open.
   absl::Duration idle_timeout = absl::Seconds(60);
+  absl::Duration http_timeout = absl::Seconds(10);
+  // Closed when its replies wait, and none of them could be sent, for
+  // this long (it does not read).
+  absl::Duration output_timeout = absl::Seconds(10);
 };
 
 class StatsServer {
@@ -56,6 +71,8 @@ class StatsServer {
   StatsServer& operator=(const StatsServer&) = delete;
 
   uint64_t requests() const { return requests_.load(); }
+  // Clients dropped because serving them failed (an allocation).
+  uint64_t failures() const { return failures_.load(); }
   size_t clients() const { return clients_.load(); }
   // The TCP port /metrics is served on (useful with port 0), or 0.
   int metrics_port() const { return metrics_port_; }
@@ -73,6 +90,7 @@ class StatsServer {
   int metrics_port_ = 0;
   uint64_t socket_ino_ = 0;
   std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> failures_{0};
   std::atomic<size_t> clients_{0};
   std::thread thread_;
 };

@@ -3,6 +3,7 @@
 // renderings, and the server over a real UNIX socket, abused.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,9 +12,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <regex>
 #include <set>
@@ -438,34 +441,42 @@ TEST_F(ServerTest, ServesMetricsOverHttp) {
   EXPECT_THAT(get(std::string(20000, 'G')), HasSubstr("431"));
 }
 
-// The server runs in a child process of its own, so its memory is measured
-// apart from the abusers'.
-TEST(ServerAbuse, SurvivesAbuseAndKeepsServing) {
-  const std::string path_ = TempPath("abuse.sock");
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    FakeSampler sampler;
-    StatsProtocol protocol([&] { return sampler(); });
-    StatsServerOptions opts;
-    opts.socket_path = path_;
-    absl::StatusOr<std::unique_ptr<StatsServer>> s =
-        StatsServer::Start(opts, &protocol);
-    const char ok = s.ok() ? 1 : 0;
-    if (write(ready[1], &ok, 1) != 1 || !ok) _exit(1);
-    for (;;) pause();
+// A server in a child process of its own, so its memory is measured apart
+// from the clients' and its death is seen. `before_serving` runs in the
+// child once the server is up (e.g. to lower its resource limits).
+class ForkedServer {
+ public:
+  explicit ForkedServer(StatsServerOptions options,
+                        std::function<void()> before_serving = nullptr) {
+    int ready[2];
+    if (pipe(ready) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      FakeSampler sampler;
+      StatsProtocol protocol([&] { return sampler(); });
+      absl::StatusOr<std::unique_ptr<StatsServer>> s =
+          StatsServer::Start(options, &protocol);
+      if (s.ok() && before_serving) before_serving();
+      const char ok = s.ok() ? 1 : 0;
+      if (write(ready[1], &ok, 1) != 1 || !ok) _exit(1);
+      for (;;) pause();
+    }
+    close(ready[1]);
+    char ok = 0;
+    started_ = pid_ > 0 && read(ready[0], &ok, 1) == 1 && ok == 1;
+    close(ready[0]);
   }
-  close(ready[1]);
-  char ok = 0;
-  ASSERT_EQ(read(ready[0], &ok, 1), 1);
-  ASSERT_EQ(ok, 1) << "the server did not start";
-  // A field of the server's /proc status, in kB; VmHWM is its peak RSS
-  // since the last reset (writing 5 to clear_refs), so growth that is
-  // freed again before the measurement is seen too.
-  auto server_kb = [&](const char* field) {
-    std::ifstream in("/proc/" + std::to_string(child) + "/status");
+  ~ForkedServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool started() const { return started_; }
+  // A field of its /proc status, in kB. VmHWM is its peak RSS since the
+  // last ResetPeak(), so growth that is freed again is seen too.
+  long Kb(const char* field) const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
     std::string line;
     while (std::getline(in, line)) {
       if (line.rfind(field, 0) == 0) {
@@ -473,7 +484,25 @@ TEST(ServerAbuse, SurvivesAbuseAndKeepsServing) {
       }
     }
     return -1L;
-  };
+  }
+  void ResetPeak() const {
+    std::ofstream("/proc/" + std::to_string(pid_) + "/clear_refs") << "5";
+  }
+  // Still running (not dead of its own accord).
+  bool Alive() const { return waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+  bool started_ = false;
+};
+
+TEST(ServerAbuse, SurvivesAbuseAndKeepsServing) {
+  const std::string path_ = TempPath("abuse.sock");
+  StatsServerOptions opts;
+  opts.socket_path = path_;
+  ForkedServer server(opts);
+  ASSERT_TRUE(server.started()) << "the server did not start";
+  auto server_kb = [&](const char* field) { return server.Kb(field); };
   auto ExpectServes = [&] { ExpectServesOn(path_); };
   ExpectServes();
   std::mt19937_64 rng(7);
@@ -545,10 +574,7 @@ TEST(ServerAbuse, SurvivesAbuseAndKeepsServing) {
   };
   round();  // warm-up: allocator pools, thread stacks
   const long rss0 = server_kb("VmRSS:");
-  {
-    std::ofstream reset("/proc/" + std::to_string(child) + "/clear_refs");
-    reset << "5";  // VmHWM := VmRSS
-  }
+  server.ResetPeak();  // VmHWM := VmRSS
   ASSERT_LE(server_kb("VmHWM:"), rss0 + 64) << "the peak was not reset";
   for (int i = 0; i < 4; ++i) round();
   const long rss1 = server_kb("VmRSS:");
@@ -560,13 +586,147 @@ TEST(ServerAbuse, SurvivesAbuseAndKeepsServing) {
   EXPECT_GT(rss0, 0);
   EXPECT_LT(peak - rss0, 2 * 1024) << "the server's memory grows under abuse";
   ExpectServes();
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, WNOHANG), 0)
-      << "the server process died on its own";
-  kill(child, SIGKILL);
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-      << "the server process ended otherwise than by our SIGKILL";
+  EXPECT_TRUE(server.Alive()) << "the server process died on its own";
+}
+
+// Connects to 127.0.0.1:port; -1 on failure.
+int ConnectTcp(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `n` stats requests without reading a reply, from a thread; returns
+// when the server stops taking them (the socket's buffers are full) or all
+// are sent.
+void PipelineWithoutReading(int fd, int n) {
+  const std::string req = "{\"req\":\"stats\"}\n";
+  std::string batch;
+  for (int i = 0; i < 1000; ++i) batch += req;
+  struct timeval tv = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  for (int sent = 0; sent < n; sent += 1000) {
+    for (size_t off = 0; off < batch.size();) {
+      const ssize_t k =
+          send(fd, batch.data() + off, batch.size() - off, MSG_NOSIGNAL);
+      if (k <= 0) return;  // blocked for 2 s, or closed
+      off += static_cast<size_t>(k);
+    }
+  }
+}
+
+// Whether the server closes fd within `secs` while we keep it busy with
+// `poke` every 200 ms (send errors and EOF count as closed).
+bool ClosedWithin(int fd, double secs, const std::string& poke) {
+  const auto end = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(static_cast<int>(secs * 1000));
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < end) {
+    if (!poke.empty() &&
+        send(fd, poke.data(), poke.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+        errno != EAGAIN) {
+      return true;
+    }
+    const ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) return true;
+    usleep(200'000);
+  }
+  return false;
+}
+
+// A client that sends requests and never reads the replies: the server
+// stops reading it once max_output of replies wait, so its memory grows by
+// about that (before, one read round answered 15000 requests, tens of MB);
+// the client is cut off when nothing could be sent for output_timeout; the
+// others are served meanwhile.
+TEST(ServerLimits, ANeverReadingPipelinerIsBoundedThenCutOff) {
+  const std::string path = TempPath("pipeliner.sock");
+  StatsServerOptions opts;
+  opts.socket_path = path;
+  opts.max_output = 1 << 20;
+  opts.output_timeout = absl::Seconds(2);
+  ForkedServer server(opts);
+  ASSERT_TRUE(server.started());
+  ExpectServesOn(path);
+  const long rss0 = server.Kb("VmRSS:");
+  server.ResetPeak();
+  const int fd = ConnectRaw(path);
+  ASSERT_GE(fd, 0);
+  PipelineWithoutReading(fd, 200'000);
+  ExpectServesOn(path);
+  const long peak = server.Kb("VmHWM:");
+  std::printf("server RSS %ld kB, peak %ld kB with a never-reading client\n",
+              rss0, peak);
+  EXPECT_LT(peak - rss0, 4 * 1024) << "max_output is 1 MiB";
+  EXPECT_TRUE(ClosedWithin(fd, 10, "")) << "the stuck client was kept";
+  close(fd);
+  ExpectServesOn(path);
+  EXPECT_TRUE(server.Alive());
+}
+
+// A slowloris: a byte every 200 ms of a line it never ends. Bytes do not
+// count as activity, so the idle timeout closes it.
+TEST_F(ServerTest, ASlowlorisIsClosedByTheIdleTimeout) {
+  const int fd = ConnectRaw(path_);
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(ClosedWithin(fd, 10, "x")) << "idle_timeout is 2 s";
+  close(fd);
+  const int http = ConnectTcp(server_->metrics_port());
+  ASSERT_GE(http, 0);
+  EXPECT_TRUE(ClosedWithin(http, 20, "G")) << "http_timeout is 10 s";
+  close(http);
+  ExpectServes();
+}
+
+// More /metrics connections than the whole socket pool (256) used to hold:
+// the root socket is still served.
+TEST_F(ServerTest, MetricsClientsCannotLockOutTheSocket) {
+  std::vector<int> fds;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = ConnectTcp(server_->metrics_port());
+    if (fd >= 0) fds.push_back(fd);
+  }
+  usleep(300'000);  // let the server accept them
+  ExpectServes();
+  EXPECT_LE(server_->clients(), options_.max_http_clients + 1);
+  for (int fd : fds) close(fd);
+}
+
+// An allocation that fails while serving a client (its replies grow past
+// the address-space limit) drops that client, not the process.
+TEST(ServerLimits, AFailedAllocationDropsTheClientNotTheServer) {
+  const std::string path = TempPath("nomem.sock");
+  StatsServerOptions opts;
+  opts.socket_path = path;
+  opts.max_output = size_t{1} << 40;  // no limit but memory
+  ForkedServer server(opts, [] {
+    // Room for what it has plus 128 MiB.
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    long vm_kb = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind("VmSize:", 0) == 0) vm_kb = std::stol(line.substr(7));
+    }
+    struct rlimit lim = {};
+    lim.rlim_cur = lim.rlim_max =
+        static_cast<rlim_t>(vm_kb + 128 * 1024) * 1024;
+    setrlimit(RLIMIT_AS, &lim);
+  });
+  ASSERT_TRUE(server.started());
+  const int fd = ConnectRaw(path);
+  ASSERT_GE(fd, 0);
+  PipelineWithoutReading(fd, 2'000'000);
+  EXPECT_TRUE(ClosedWithin(fd, 10, "")) << "the client was not dropped";
+  close(fd);
+  ASSERT_TRUE(server.Alive()) << "an allocation failure killed the server";
+  ExpectServesOn(path);
 }
 
 TEST_F(ServerTest, SilentClientsAreClosedAfterTheIdleTimeout) {
