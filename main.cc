@@ -41,8 +41,11 @@ int Monitor(const atlas::Options& o) {
 }
 
 int ShowTopology(const atlas::Options& o) {
-  absl::StatusOr<atlas::Layout> layout = atlas::MakeLayout(
-      atlas::ToDomainOptions(o), o.hwloc_synthetic, o.hwloc_xml);
+  const atlas::DomainOptions domains = atlas::ToDomainOptions(o);
+  absl::StatusOr<atlas::Layout> layout =
+      o.hwloc_synthetic.empty() && o.hwloc_xml.empty()
+          ? atlas::MakeLayout(domains)
+          : atlas::MakeLayoutFrom(domains, o.hwloc_synthetic, o.hwloc_xml);
   if (!layout.ok()) return Usage(layout.status().message());
   std::fputs(
       (o.json ? atlas::FormatLayoutJson(layout->topology, layout->domains)

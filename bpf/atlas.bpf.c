@@ -168,6 +168,17 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		enqueue_pinned(p, taskc, dom, enq_flags);
 		return;
 	}
+	/*
+	 * A cpumask that reaches no domain: no domain's queue would ever be
+	 * taken from by a CPU it may use (the layout matches the online CPUs
+	 * and hotplug restarts us, so this should not happen; if it does, the
+	 * task must not stall).
+	 */
+	if (!(taskc->allowed_doms[0] | taskc->allowed_doms[1])) {
+		stat_inc(ATLAS_STAT_ENQ_NO_DOMAIN);
+		atlas_dsq_insert(p, SCX_DSQ_GLOBAL, task_slice(dom), enq_flags);
+		return;
+	}
 	dmask = task_domain_mask(p, taskc);
 	slice = task_slice(dom);
 	deadline = task_deadline(taskc, dom, dom);

@@ -53,6 +53,10 @@ ABSL_FLAG(absl::Duration, watchdog_timeout, absl::ZeroDuration(),
           "The kernel ejects the scheduler when a runnable task waits this "
           "long (sched_ext's timeout_ms, at most 30s). 0 = 5s in user mode, "
           "the kernel's default (30s) in balanced mode.");
+ABSL_FLAG(absl::Duration, debug_load_delay, absl::ZeroDuration(),
+          "Test hook: wait this long between reading the topology and "
+          "loading the BPF program (at most 60s), so that a test can hot-plug "
+          "a CPU in between.");
 
 namespace atlas {
 
@@ -68,6 +72,7 @@ void ReadCommonFlags(Options* o) {
   o->stats = absl::GetFlag(FLAGS_stats);
   o->monitor = absl::GetFlag(FLAGS_monitor);
   o->stats_socket = absl::GetFlag(FLAGS_stats_socket);
+  o->debug_load_delay = absl::GetFlag(FLAGS_debug_load_delay);
   o->metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o->lag_budget = absl::GetFlag(FLAGS_lag_budget);
   o->watchdog_timeout = absl::GetFlag(FLAGS_watchdog_timeout);

@@ -119,6 +119,11 @@ absl::Status ValidateCommon(const Options& o) {
     return Bad(absl::StrCat("--lag_budget=", D(o.lag_budget),
                             ": must be between 0 and 10s"));
   }
+  if (o.debug_load_delay < absl::ZeroDuration() ||
+      o.debug_load_delay > absl::Seconds(60)) {
+    return Bad(absl::StrCat("--debug_load_delay=", D(o.debug_load_delay),
+                            ": want 0 to 60s"));
+  }
   if (o.watchdog_timeout != absl::ZeroDuration() &&
       (o.watchdog_timeout < absl::Milliseconds(100) ||
        o.watchdog_timeout > absl::Seconds(30))) {
@@ -316,6 +321,7 @@ RunConfig ToRunConfig(const Options& o) {
   r.stats_socket = o.stats_socket == "none" ? "" : o.stats_socket;
   r.metrics_listen = o.metrics_listen;
   r.stats_table_interval = absl::Seconds(o.stats);
+  r.debug_load_delay = o.debug_load_delay;
   const DomainOptions domains = ToDomainOptions(o);
   r.make_layout = [domains] { return MakeLayout(domains); };
   return r;

@@ -36,6 +36,7 @@ struct Options {
   std::string metrics_listen;
   absl::Duration lag_budget = absl::Seconds(1);
   absl::Duration watchdog_timeout = absl::ZeroDuration();
+  absl::Duration debug_load_delay = absl::ZeroDuration();
 
   // Balanced mode (cli/flags_balanced.cc).
   bool fifo = false;

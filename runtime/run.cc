@@ -4,15 +4,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/exit_info.h"
 #include "runtime/preflight.h"
+#include "runtime/restarts.h"
 #include "runtime/signals.h"
 #include "stats/format.h"
 #include "stats/protocol.h"
@@ -61,6 +64,21 @@ class TablePrinter {
   std::thread thread_;
 };
 
+absl::Duration MonotonicNow() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// Sleeps `d` in steps; false as soon as a stop signal has come.
+bool SleepUnlessStopped(absl::Duration d) {
+  const absl::Duration end = MonotonicNow() + d;
+  while (StopSignal() == 0) {
+    const absl::Duration left = end - MonotonicNow();
+    if (left <= absl::ZeroDuration()) return true;
+    absl::SleepFor(std::min(left, absl::Milliseconds(20)));
+  }
+  return false;
+}
+
 }  // namespace
 
 int Fail(const absl::Status& status) {
@@ -76,6 +94,12 @@ int Run(Mode& mode, const RunConfig& config) {
   InstallStopSignals();
   absl::StatusOr<Layout> layout = config.make_layout();
   if (!layout.ok()) return Fail(layout.status());
+  if (config.debug_load_delay > absl::ZeroDuration()) {
+    std::printf("scx_atlas: debug: loading in %s\n",
+                absl::FormatDuration(config.debug_load_delay).c_str());
+    std::fflush(stdout);
+    if (!SleepUnlessStopped(config.debug_load_delay)) return 0;
+  }
   if (absl::Status s = mode.Prepare(*layout); !s.ok()) return Fail(s);
   StatsProtocol protocol([&mode] { return mode.Sample(); });
   absl::StatusOr<std::unique_ptr<StatsServer>> server =
@@ -83,6 +107,7 @@ int Run(Mode& mode, const RunConfig& config) {
                                      &protocol);
   if (!server.ok()) return Fail(server.status());
   TablePrinter printer(&mode, config.stats_table_interval);
+  RestartPacer pacer;
 
   for (int restarts = 0;; ++restarts) {
     if (absl::Status s = mode.Load(*layout, restarts); !s.ok()) return Fail(s);
@@ -101,8 +126,25 @@ int Run(Mode& mode, const RunConfig& config) {
     }
     const atlas_exit_info info = mode.ExitInfo();
     if (sig == 0 && WantsRestart(info)) {
-      std::printf("scx_atlas: restarting: %s\n", DescribeExit(info).c_str());
+      const std::optional<absl::Duration> wait = pacer.Next(MonotonicNow());
+      if (!wait) {
+        return Fail(absl::UnavailableError(absl::StrCat(
+            "the kernel asked for ", pacer.InWindow(), " restarts within ",
+            absl::FormatDuration(pacer.limits().window),
+            "; giving up (last: ", DescribeExit(info), ")")));
+      }
+      const std::string after =
+          *wait > absl::ZeroDuration()
+              ? absl::StrCat(" in ", absl::FormatDuration(*wait))
+              : "";
+      std::printf("scx_atlas: restarting%s: %s\n", after.c_str(),
+                  DescribeExit(info).c_str());
       std::fflush(stdout);
+      if (!SleepUnlessStopped(*wait)) {
+        std::printf("scx_atlas: %s received while waiting to restart\n",
+                    StopSignal() == SIGINT ? "SIGINT" : "SIGTERM");
+        return 0;
+      }
       layout = config.make_layout();  // CPUs came or went
       if (!layout.ok()) return Fail(layout.status());
       continue;

@@ -32,6 +32,8 @@ struct RunConfig {
   absl::Duration stats_table_interval = absl::ZeroDuration();
   // Builds the domain layout; called again on every restart.
   std::function<absl::StatusOr<Layout>()> make_layout;
+  // Test hook: a pause between the layout and the first load.
+  absl::Duration debug_load_delay = absl::ZeroDuration();
 };
 
 // Returns the process exit status: 0 after a clean exit, 1 after an error.

@@ -197,8 +197,10 @@ class BalancedMode : public Mode {
     source_.reset();
     sched_.reset();
     layout_ = layout;
+    SchedulerConfig config = options_.scheduler;
+    config.hotplug_seq = layout.hotplug_seq;
     absl::StatusOr<std::unique_ptr<BpfScheduler>> sched =
-        BpfScheduler::Load(options_.scheduler, layout.topology, layout.domains);
+        BpfScheduler::Load(config, layout.topology, layout.domains);
     if (!sched.ok()) return sched.status();
     sched_ = *std::move(sched);
     return absl::OkStatus();

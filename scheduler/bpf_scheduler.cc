@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
+  skel->struct_ops.atlas_ops->hotplug_seq = config.hotplug_seq;
   for (uint32_t& dom : ro->cpu_domain) dom = ATLAS_NO_DOMAIN;
   for (const Domain& domain : domains) {
     ro->domain_node[domain.id] = domain.node;

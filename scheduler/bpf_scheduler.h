@@ -47,6 +47,9 @@ struct SchedulerConfig {
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
   uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default
+  // The kernel's hotplug sequence number the layout was read at (0: none):
+  // a CPU that came or went since makes the kernel restart us at attach.
+  uint64_t hotplug_seq = 0;
 };
 
 // One domain's load as of a given time (plain numbers, 1.0 = one nice-0

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "shared/intf.h"
@@ -24,6 +26,18 @@ absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops) {
     if (err == EBUSY || err == EEXIST) {
       return absl::AlreadyExistsError(
           "another sched_ext scheduler is already active; stop it first");
+    }
+    // The kernel refuses sched_ext under isolcpus= domain isolation (its
+    // log says "isolcpus= domain isolation is not supported").
+    std::string isolated;
+    std::getline(std::ifstream("/sys/devices/system/cpu/isolated"), isolated);
+    if (err == EINVAL && !isolated.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the kernel refused the scheduler (", ErrnoText(err), "): CPUs ",
+          isolated,
+          " are isolated (isolcpus=), and sched_ext does not run with domain "
+          "isolation; boot without isolcpus= (a cpuset, e.g. systemd's "
+          "AllowedCPUs=, keeps CPUs for one workload)"));
     }
     return absl::InternalError(
         absl::StrCat("cannot attach the scheduler: ", ErrnoText(err)));

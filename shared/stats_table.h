@@ -21,6 +21,7 @@ ATLAS_STAT(ENQ_PINNED_IDLE, enq_pinned_idle, "enqueue: ... and its CPU was idle:
 ATLAS_STAT(ENQ_LAST, enq_last, "enqueue: slice over, nothing else to run here: kept on its CPU")
 ATLAS_STAT(ENQ_LAST_GUEST, enq_last_guest, "enqueue: ... a task of another domain, kept where it runs (not sent back to a busy home queue)")
 ATLAS_STAT(ENQ_DOMAIN, enq_domain, "enqueue: task queued on its domain's DSQ")
+ATLAS_STAT(ENQ_NO_DOMAIN, enq_no_domain, "enqueue: the task's cpumask reaches no domain (CPUs outside the layout): sent to the global queue, which any CPU it may use takes from (should stay 0)")
 ATLAS_STAT(ENQ_KTHREAD_LOCAL, enq_kthread_local, "enqueue: per-CPU kthread sent straight to its CPU")
 ATLAS_STAT(ENQ_KICK_DOMAIN, enq_kick_domain, "enqueue: an idle CPU of the task's domain kicked")
 ATLAS_STAT(ENQ_KICK_GREEDY, enq_kick_greedy, "enqueue: an idle CPU in the kick-greedy mask kicked")

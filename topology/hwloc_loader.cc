@@ -4,6 +4,7 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -131,6 +132,25 @@ absl::StatusOr<Topology> Load(Source source, const std::string& arg) {
     return absl::InternalError("hwloc_topology_init failed");
   }
   HwlocTopology topo(raw);
+  if (source == Source::kHost) {
+    // These would make hwloc describe another machine than the one the
+    // kernel schedules.
+    for (const char* var :
+         {"HWLOC_XMLFILE", "HWLOC_SYNTHETIC", "HWLOC_FSROOT"}) {
+      if (const char* value = std::getenv(var); value != nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            var, "=", value,
+            " is set: hwloc would describe another machine than this one; "
+            "unset it"));
+      }
+    }
+    // The CPUs outside this process's cpuset too: the scheduler runs them
+    // all, wherever it was started from.
+    if (hwloc_topology_set_flags(raw, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED) !=
+        0) {
+      return absl::InternalError("hwloc_topology_set_flags failed");
+    }
+  }
   if (source == Source::kSynthetic &&
       hwloc_topology_set_synthetic(raw, arg.c_str()) != 0) {
     return absl::InvalidArgumentError(

@@ -1,24 +1,108 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "topology/layout.h"
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "topology/hwloc_loader.h"
 
 namespace atlas {
+namespace {
 
-absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
-                                  const std::string& synthetic,
-                                  const std::string& xml) {
-  absl::StatusOr<Topology> topology = !synthetic.empty()
-                                          ? LoadSyntheticTopology(synthetic)
-                                      : !xml.empty() ? LoadXmlTopology(xml)
-                                                     : LoadHostTopology();
+absl::StatusOr<Layout> WithDomains(absl::StatusOr<Topology> topology,
+                                   const DomainOptions& options) {
   if (!topology.ok()) return topology.status();
   absl::StatusOr<std::vector<Domain>> domains =
       BuildDomains(*topology, options);
   if (!domains.ok()) return domains.status();
   return Layout{*std::move(topology), *std::move(domains)};
+}
+
+// Up to the first 8 CPUs of a list, as "1, 2, 3 (and 5 more)".
+std::string FewCpus(const std::vector<int>& cpus) {
+  const size_t shown = std::min<size_t>(cpus.size(), 8);
+  std::string out = absl::StrJoin(cpus.begin(), cpus.begin() + shown, ", ");
+  if (cpus.size() > shown) {
+    absl::StrAppend(&out, " (and ", cpus.size() - shown, " more)");
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status CheckOnline(const Topology& topology,
+                         const std::vector<int>& online) {
+  std::vector<int> seen;
+  for (const CpuInfo& info : topology.cpus) seen.push_back(info.cpu);
+  std::sort(seen.begin(), seen.end());
+  std::vector<int> missing, extra;
+  std::set_difference(online.begin(), online.end(), seen.begin(), seen.end(),
+                      std::back_inserter(missing));
+  std::set_difference(seen.begin(), seen.end(), online.begin(), online.end(),
+                      std::back_inserter(extra));
+  if (missing.empty() && extra.empty()) return absl::OkStatus();
+  std::string why = "hwloc's topology is not the kernel's online CPUs:";
+  if (!missing.empty()) absl::StrAppend(&why, " it lacks ", FewCpus(missing));
+  if (!missing.empty() && !extra.empty()) absl::StrAppend(&why, ";");
+  if (!extra.empty()) {
+    absl::StrAppend(&why, " it has ", FewCpus(extra), ", which are offline");
+  }
+  return absl::FailedPreconditionError(why);
+}
+
+absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
+                                  const HostFiles& files) {
+  auto read_seq = [&] {
+    uint64_t seq = 0;
+    if (std::ifstream in(files.hotplug_seq); in) in >> seq;
+    return seq;
+  };
+  auto read_online = [&]() -> absl::StatusOr<std::vector<int>> {
+    std::ifstream in(files.online);
+    std::string text;
+    if (!in || !std::getline(in, text)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read the online CPUs from ", files.online));
+    }
+    return ParseCpuList(std::string(absl::StripAsciiWhitespace(text)));
+  };
+  // The sequence number first: a CPU that comes or goes after this read
+  // makes it stale, and the kernel then restarts us at attach. A CPU that
+  // came or went while hwloc read (the online list or the number differs
+  // before and after) makes the reading suspect: read again.
+  absl::Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const uint64_t seq = read_seq();
+    absl::StatusOr<std::vector<int>> online = read_online();
+    if (!online.ok()) return online.status();
+    absl::StatusOr<Layout> layout = WithDomains(LoadHostTopology(), options);
+    absl::StatusOr<std::vector<int>> after = read_online();
+    if (!after.ok()) return after.status();
+    if (*after != *online || read_seq() != seq) {
+      last = absl::UnavailableError("the online CPUs kept changing");
+      continue;
+    }
+    if (!layout.ok()) return layout.status();
+    if (absl::Status s = CheckOnline(layout->topology, *online); !s.ok()) {
+      return s;
+    }
+    layout->hotplug_seq = seq;
+    return layout;
+  }
+  return last;
+}
+
+absl::StatusOr<Layout> MakeLayoutFrom(const DomainOptions& options,
+                                      const std::string& synthetic,
+                                      const std::string& xml) {
+  return WithDomains(!synthetic.empty() ? LoadSyntheticTopology(synthetic)
+                                        : LoadXmlTopology(xml),
+                     options);
 }
 
 }  // namespace atlas

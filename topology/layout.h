@@ -1,13 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// topology/layout.h: what a scheduler is loaded for: the machine's topology
-// and the domains built on it.
+// topology/layout.h: what a scheduler is loaded for: the machine's topology,
+// the domains built on it, and the kernel's hotplug sequence number it was
+// read at.
+//
+// The host's layout is always the kernel's online CPUs: hwloc is asked for
+// the CPUs outside this process's cpuset too (a confined service or a
+// container schedules the whole machine), environment variables that would
+// make hwloc describe another machine are refused, and what hwloc reports is
+// checked against /sys/devices/system/cpu/online. The hotplug sequence
+// number is read first: the kernel ends a scheduler whose number is stale
+// when it attaches (a CPU came or went meanwhile) with a restart request.
 #ifndef SCX_ATLAS_TOPOLOGY_LAYOUT_H_
 #define SCX_ATLAS_TOPOLOGY_LAYOUT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
@@ -17,13 +28,29 @@ namespace atlas {
 struct Layout {
   Topology topology;
   std::vector<Domain> domains;
+  uint64_t hotplug_seq = 0;  // 0: not known (no sched_ext)
 };
 
-// The domains of this machine (or, for --show_topology, of an hwloc
-// synthetic description or XML export when one is given).
+// Where the kernel tells the online CPUs and its hotplug sequence number.
+struct HostFiles {
+  std::string online = "/sys/devices/system/cpu/online";
+  std::string hotplug_seq = "/sys/kernel/sched_ext/hotplug_seq";
+};
+
+// The domains of this machine's online CPUs.
 absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
-                                  const std::string& synthetic = "",
-                                  const std::string& xml = "");
+                                  const HostFiles& files = {});
+
+// The domains of an hwloc synthetic description or XML export (for
+// --show_topology); no check against the host.
+absl::StatusOr<Layout> MakeLayoutFrom(const DomainOptions& options,
+                                      const std::string& synthetic,
+                                      const std::string& xml);
+
+// OK if the topology's CPUs are exactly `online`; else an error naming the
+// CPUs that differ.
+absl::Status CheckOnline(const Topology& topology,
+                         const std::vector<int>& online);
 
 }  // namespace atlas
 

@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
+  skel->struct_ops.atlas_user_ops->hotplug_seq = config.hotplug_seq;
   if (int err = atlas_user_bpf__load(skel); err != 0) {
     return LoadError("the user-mode BPF program", err);
   }

@@ -30,6 +30,7 @@ struct UserBpfConfig {
   uint64_t slice_ns = 5'000'000;
   uint64_t heartbeat_ns = 10'000'000;
   uint32_t timeout_ms = 5000;
+  uint64_t hotplug_seq = 0;  // as SchedulerConfig::hotplug_seq
 };
 
 // StructOpsSkeleton's traits for bpf/atlas_user.bpf.c.

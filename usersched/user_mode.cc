@@ -94,6 +94,7 @@ class UserMode : public Mode {
     config.usersched_tgid = getpid();
     config.slice_ns = options_.slice_ns;
     config.timeout_ms = options_.watchdog_timeout_ms;
+    config.hotplug_seq = layout.hotplug_seq;
     absl::StatusOr<std::unique_ptr<UserBpf>> loaded =
         UserBpf::Load(config, Deliver, policy_.get());
     if (!loaded.ok()) return loaded.status();

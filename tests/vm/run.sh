@@ -49,6 +49,7 @@ install -m 755 "$BIN" "$STAGE/scx_atlas"
 [ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
 PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
 [ -x "$PROBE_BIN" ] && install -m 755 "$PROBE_BIN" "$STAGE/ravg_probe"
+install -m 644 tools/systemd/scx_atlas.service "$STAGE/scx_atlas.service"
 
 passed=0 failed=0 failures=() hung=() died=()
 for t in "${TESTS[@]}"; do
@@ -69,7 +70,8 @@ for t in "${TESTS[@]}"; do
       # shellcheck disable=SC2086
       tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$TIMEOUT" "${ENVS[@]+"${ENVS[@]}"}" \
         -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" \
-        -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" "$t" > "$log" 2>&1
+        -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" \
+        -e ATLAS_UNIT="$STAGE/scx_atlas.service" "$t" > "$log" 2>&1
       rc=$?
       [ $rc = 125 ] && [ $try = 1 ] || break
       echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"

@@ -2,13 +2,28 @@
 # vm: -s 2:2:1
 # CPU hotplug: the kernel ends the scheduler with a restart request; scx_atlas
 # re-reads the topology, reloads and re-attaches by itself, both when a CPU
-# goes offline and when it comes back.
+# goes offline and when it comes back. A CPU taken offline while scx_atlas
+# is loading (after it read the topology, before it attached) is caught by
+# the hotplug sequence number: it ends up laid out on the online CPUs. A
+# CPU flapping 20 times under load: scx_atlas paces its restarts, ends up
+# enabled on the online CPUs, with the threads and file descriptors it had
+# before and its resident memory within 2 MiB of what it was.
 . "$(dirname "$0")/lib.sh"
 
 online() { echo "$2" > /sys/devices/system/cpu/cpu$1/online; }
 wait_log() {  # PATTERN: wait up to 20 s for scx_atlas to print it
   for ((i = 0; i < 200; i++)); do grep -q "$1" "$ATLAS_LOG" && return 0; sleep 0.1; done
   fail "scx_atlas did not print '$1'"
+}
+# layout_cpus: the CPUs of the running scheduler's domains (stats).
+layout_cpus() { stats_json | jq '[.domains[] | .capacity] | add'; }
+# settled N: enabled, and the stats show a layout of N CPUs, within 30 s.
+settled() {
+  for ((i = 0; i < 300; i++)); do
+    [ "$(state)" = enabled ] && [ "$(layout_cpus 2>/dev/null)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  fail "not enabled on $1 CPUs 30 s later: state $(state), layout $(layout_cpus 2>&1)"
 }
 
 start_atlas
@@ -27,4 +42,48 @@ hackbench -g 2 -l 100 > /dev/null || fail "hackbench failed after the restarts"
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" -ge 2 ] || fail "expected two restarts"
-pass "offline and online CPU -> restarted and enabled again both times"
+echo "PASS: offline and online CPU -> restarted and enabled again both times"
+
+# A CPU goes offline after scx_atlas read the topology, before it attached
+# (--debug_load_delay holds it there): the kernel sees the stale hotplug
+# sequence number at attach and asks for a restart, which lays it out anew.
+"$ATLAS_BIN" --debug_load_delay=3s > "$ATLAS_LOG" 2>&1 &
+ATLAS_PID=$!
+for ((i = 0; i < 200; i++)); do grep -q 'debug: loading in' "$ATLAS_LOG" && break; sleep 0.1; done
+grep -q 'debug: loading in' "$ATLAS_LOG" || fail "scx_atlas did not reach its load delay"
+online 3 0
+echo "cpu3 offline during the load delay ($(state)): online CPUs $(cat /sys/devices/system/cpu/online)"
+settled 3
+grep '^scx_atlas: \(enabled\|restarting\)' "$ATLAS_LOG"
+grep -q '^scx_atlas: restarting.*hotplug seq' "$ATLAS_LOG" ||
+  fail "no restart for a stale hotplug sequence number"
+online 3 1
+settled 4
+echo "PASS: a CPU offline between the topology and the attach -> restarted for the stale hotplug sequence number, laid out on 3 online CPUs, then 4"
+
+# Flapping under load.
+sleep 2
+fds0=$(ls /proc/$ATLAS_PID/fd | wc -l)
+thr0=$(ls /proc/$ATLAS_PID/task | wc -l)
+rss0=$(awk '/VmRSS/{print $2}' /proc/$ATLAS_PID/status)
+restarts0=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")
+hackbench -g 2 -l 2000 > /dev/null 2>&1 &
+hb=$!
+for ((k = 0; k < 20; k++)); do online 3 $((k % 2)); sleep 0.2; done
+online 3 1
+wait $hb || fail "hackbench failed during the flapping"
+settled 4
+sleep 1
+kill -0 "$ATLAS_PID" || fail "scx_atlas exited during the flapping"
+fds1=$(ls /proc/$ATLAS_PID/fd | wc -l)
+thr1=$(ls /proc/$ATLAS_PID/task | wc -l)
+rss1=$(awk '/VmRSS/{print $2}' /proc/$ATLAS_PID/status)
+restarts=$(($(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") - restarts0))
+echo "20 flaps: $restarts restarts ($(grep '^scx_atlas: restarting in' "$ATLAS_LOG" | tail -1 | cut -c1-60)...); fds $fds0 -> $fds1, threads $thr0 -> $thr1, RSS $rss0 -> $rss1 kB"
+[ "$restarts" -ge 1 ] || fail "no restart during the flapping"
+[ "$fds1" = "$fds0" ] || fail "file descriptors $fds0 -> $fds1"
+[ "$thr1" = "$thr0" ] || fail "threads $thr0 -> $thr1"
+[ $((rss1 - rss0)) -le 2048 ] || fail "RSS grew by $((rss1 - rss0)) kB"
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
+pass "hotplug: restarts on offline/online, a CPU lost during the load caught, 20 flaps paced ($restarts restarts), no fd/thread/RSS growth"
