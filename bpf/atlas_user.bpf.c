@@ -9,8 +9,13 @@
  * Safety:
  * - The scheduler's own threads (tgid usersched_tgid) never wait for
  *   themselves: they go to USERSCHED_DSQ, which every ops.dispatch serves
- *   first. A BPF timer kicks a CPU when the scheduler has waited there
- *   longer than heartbeat_ns (every CPU busy with long slices).
+ *   first. A BPF timer kicks a CPU when a thread of the scheduler has waited
+ *   there longer than heartbeat_ns (every CPU busy with long slices): one
+ *   that the first waiting thread may run on (the scheduler may be pinned
+ *   or confined to a cpuset); the wait counts from the first thread's, until
+ *   none is left (a helper thread dispatched first does not end it).
+ *   user_heartbeat counts the kicks, user_heartbeat_late the ticks that
+ *   found the scheduler still waiting a full heartbeat after a kick.
  * - Per-CPU kthreads bypass userspace (they may be what a blocked
  *   scheduler waits for).
  * - When the ring to userspace is full, the task goes to the shared queue
@@ -85,6 +90,7 @@ struct {
 } heartbeats SEC(".maps");
 
 static u64 usersched_waiting_since; /* 0 = not waiting in USERSCHED_DSQ */
+static u64 heartbeat_kicked_at; /* the last kick for the current wait, or 0 */
 
 static __always_inline bool is_usersched(const struct task_struct *p)
 {
@@ -193,7 +199,10 @@ void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
 
 	/* The scheduler first: it is what every queued task waits for. */
 	if (atlas_dsq_move_to_local(USERSCHED_DSQ)) {
-		usersched_waiting_since = 0;
+		if (!scx_bpf_dsq_nr_queued(USERSCHED_DSQ)) {
+			usersched_waiting_since = 0;
+			heartbeat_kicked_at = 0;
+		}
 		return;
 	}
 	bpf_user_ringbuf_drain(&dispatched, handle_dispatched, &dctx, 0);
@@ -233,15 +242,34 @@ s32 BPF_STRUCT_OPS(atlasu_init_task, struct task_struct *p, struct scx_init_task
 	return 0;
 }
 
+/* A CPU the first waiting thread of the scheduler may run on, or -1. */
+static __always_inline s32 usersched_cpu(void)
+{
+	struct task_struct *p;
+	s32 cpu;
+
+	bpf_for_each(scx_dsq, p, USERSCHED_DSQ, 0)
+	{
+		cpu = scx_bpf_task_cpu(p);
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			cpu = bpf_cpumask_any_distribute(p->cpus_ptr);
+		return cpu < nr_cpu_ids ? cpu : -1;
+	}
+	return -1;
+}
+
 static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 since = usersched_waiting_since;
+	u64 since = usersched_waiting_since, now = bpf_ktime_get_ns();
+	s32 cpu;
 
 	/* The scheduler has waited for a CPU too long: make one dispatch. */
-	if (since && bpf_ktime_get_ns() - since > heartbeat_ns &&
-	    scx_bpf_dsq_nr_queued(USERSCHED_DSQ) > 0) {
-		/* This CPU: preempted, it dispatches, and the scheduler goes first. */
-		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_PREEMPT);
+	if (since && now - since > heartbeat_ns && (cpu = usersched_cpu()) >= 0) {
+		if (heartbeat_kicked_at && now - heartbeat_kicked_at >= heartbeat_ns)
+			stat_inc(ATLAS_STAT_USER_HEARTBEAT_LATE);
+		/* Preempted, that CPU dispatches, and the scheduler goes first. */
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		heartbeat_kicked_at = now;
 		stat_inc(ATLAS_STAT_USER_HEARTBEAT);
 	}
 	bpf_timer_start(timer, heartbeat_ns, 0);

@@ -103,7 +103,23 @@ wait_state enabled 200 || fail "not enabled again after cpu$cpu came back"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" -ge 2 ] || fail "expected 2 restarts: $(grep restarting $ATLAS_LOG)"
 [ "$(ops)" = atlas ] && kill -0 "$ATLAS_PID" || fail "not running as atlas after hotplug"
 hackbench -g 2 -l 50 > /dev/null || fail "hackbench failed after hotplug"
-echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")"
+# Flapping: 10 flips 300 ms apart under hackbench; afterwards the layout is
+# the N online CPUs again and no file descriptor or thread was left behind.
+fds0=$(ls /proc/$ATLAS_PID/fd | wc -l) thr0=$(ls /proc/$ATLAS_PID/task | wc -l)
+hackbench -g 2 -l 1000 > /dev/null 2>&1 &
+HB=$!
+for ((k = 0; k < 10; k++)); do echo $((k % 2)) > /sys/devices/system/cpu/cpu$cpu/online; sleep 0.3; done
+echo 1 > /sys/devices/system/cpu/cpu$cpu/online
+wait $HB || fail "hackbench failed during the flapping"
+for ((i = 0; i < 300; i++)); do
+  [ "$(state)" = enabled ] && grep '^scx_atlas: enabled' "$ATLAS_LOG" | tail -1 | grep -q "enabled: $N CPUs" && break
+  sleep 0.1
+done
+grep '^scx_atlas: enabled' "$ATLAS_LOG" | tail -1 | grep -q "enabled: $N CPUs" || fail "not enabled on $N CPUs 30 s after the flapping: $(grep '^scx_atlas: enabled' "$ATLAS_LOG" | tail -1)"
+[ "$(state)" = enabled ] && kill -0 "$ATLAS_PID" || fail "not running after the flapping"
+fds1=$(ls /proc/$ATLAS_PID/fd | wc -l) thr1=$(ls /proc/$ATLAS_PID/task | wc -l)
+[ "$fds1" = "$fds0" ] && [ "$thr1" = "$thr0" ] || fail "after the flapping: fds $fds0 -> $fds1, threads $thr0 -> $thr1"
+echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") (2 + the flapping's) fds=$fds1 threads=$thr1"
 
 # --- 3. kill -STOP ------------------------------------------------------------
 stress-ng --cpu "$N" --timeout 12 > /dev/null 2>&1 &
@@ -140,4 +156,4 @@ t0=$SECONDS
 wait_state disabled 100 || fail "state $(state) 10 s after SIGKILL"
 wait $STRESS || fail "stress-ng failed after SIGKILL"
 echo "SOAK kill9_fallback_s=$((SECONDS - t0))"
-pass "$MODE mode: ${SECS}s mixed load with 0 ejections, RSS ${rss0}->${rss1} kB (peak $peak); hotplug restarts; SIGSTOP; SIGKILL fallback"
+pass "$MODE mode: ${SECS}s mixed load with 0 ejections, RSS ${rss0}->${rss1} kB (peak $peak); hotplug restarts and flapping; SIGSTOP; SIGKILL fallback"

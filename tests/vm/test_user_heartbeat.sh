@@ -1,0 +1,31 @@
+#!/bin/bash
+# vm: -s 2:2:1
+# User mode's heartbeat reaches the scheduler wherever it may run: with
+# 1 s slices and more hogs than CPUs, the scheduler (started on CPU 0,
+# where its BPF timer is armed, then confined to CPU 3) waits behind a hog;
+# the timer must kick CPU 3, not its own CPU. user_heartbeat counts the
+# kicks; user_heartbeat_late counts timer ticks that found the scheduler
+# still waiting a whole heartbeat after a kick (a kick that could not help).
+. "$(dirname "$0")/lib.sh"
+
+taskset -c 0 true  # (taskset is there)
+ATLAS_BIN_REAL=$ATLAS_BIN
+ATLAS_BIN=taskset
+start_atlas -c 0 "$ATLAS_BIN_REAL" --mode=user --user_slice=1s
+ATLAS_BIN=$ATLAS_BIN_REAL
+taskset -a -p -c 3 "$ATLAS_PID" > /dev/null || fail "cannot confine scx_atlas to CPU 3"
+echo "scx_atlas threads on CPUs: $(for t in /proc/$ATLAS_PID/task/*; do sed -n 's/^Cpus_allowed_list:\s*//p' $t/status; done | sort -u | tr '\n' ' ')"
+pids=()
+for i in 1 2 3 4 5 6; do bash -c 'while :; do :; done' & pids+=($!); done
+# Work that needs the scheduler: short sleeps, each wake-up a decision.
+for i in 1 2; do bash -c 'for ((k = 0; k < 300; k++)); do sleep 0.01; done' & pids+=($!); done
+sleep 8
+[ "$(state)" = enabled ] || fail "state $(state)"
+kill "${pids[@]}" 2>/dev/null
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
+hb=$(stat_value user_heartbeat) late=$(stat_value user_heartbeat_late)
+echo "user_heartbeat=$hb user_heartbeat_late=$late"
+[ "$hb" -gt 0 ] || fail "no heartbeat kick: the scenario did not starve the scheduler"
+[ "$late" -le $((hb / 20)) ] || fail "$late of $hb kicks did not get the scheduler running within a heartbeat"
+pass "scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late"
