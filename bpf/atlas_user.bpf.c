@@ -18,6 +18,9 @@
  *   found the scheduler still waiting a full heartbeat after a kick.
  * - Per-CPU kthreads bypass userspace (they may be what a blocked
  *   scheduler waits for).
+ * - A policy's slice is clamped to [20 us, max_slice_ns] (userspace sets a
+ *   quarter of the watchdog's timeout, at most 1 s, or the default slice if
+ *   longer); user_slice_clamped counts the answers clamped.
  * - When the ring to userspace is full, the task goes to the shared queue
  *   and user_congested counts it.
  * - An answer is applied only if the task's enqueue counter is the one it
@@ -41,6 +44,8 @@ const volatile __u32 nr_cpu_ids = 1;
 const volatile __s32 usersched_tgid = 0;
 const volatile __u64 default_slice_ns = 5000000ULL;
 const volatile __u64 heartbeat_ns = 10000000ULL;
+const volatile __u64 max_slice_ns = 1000000000ULL;
+#define MIN_SLICE_NS 20000ULL
 
 /* Written by BPF, read by userspace. */
 struct atlas_exit_info exit_info;
@@ -180,6 +185,12 @@ static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
 		return 0;
 	}
 	slice = msg.slice_ns ?: default_slice_ns;
+	/* A policy's slice within [20 us, max_slice_ns]: no dispatch storm, no
+	 * task on a CPU's queue behind a slice the watchdog would end. */
+	if (slice < MIN_SLICE_NS || slice > max_slice_ns) {
+		slice = slice < MIN_SLICE_NS ? MIN_SLICE_NS : max_slice_ns;
+		stat_inc(ATLAS_STAT_USER_SLICE_CLAMPED);
+	}
 	cpu = msg.cpu;
 	if (cpu >= 0 && cpu < nr_cpu_ids && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
 		atlas_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);

@@ -14,6 +14,9 @@ ABSL_FLAG(absl::Duration, user_slice, absl::Milliseconds(5),
 ABSL_FLAG(absl::Duration, debug_dispatch_delay, absl::ZeroDuration(),
           "Testing, --mode=user: hold every task this long before the policy "
           "sees it (forces stale answers).");
+ABSL_FLAG(absl::Duration, debug_policy_slice, absl::ZeroDuration(),
+          "Testing, --mode=user: every answer asks for this slice, whatever "
+          "the policy chose (out-of-range slices are clamped in BPF).");
 
 namespace atlas {
 
@@ -21,6 +24,7 @@ void ReadUserFlags(Options* o) {
   o->user_policy = absl::GetFlag(FLAGS_user_policy);
   o->user_slice = absl::GetFlag(FLAGS_user_slice);
   o->debug_dispatch_delay = absl::GetFlag(FLAGS_debug_dispatch_delay);
+  o->debug_policy_slice = absl::GetFlag(FLAGS_debug_policy_slice);
 }
 
 }  // namespace atlas

@@ -46,6 +46,7 @@ const std::vector<std::string> kUserOnlyFlags = {
     "user_policy",
     "user_slice",
     "debug_dispatch_delay",
+    "debug_policy_slice",
 };
 
 namespace {
@@ -216,6 +217,10 @@ absl::Status ValidateUser(const Options& o) {
     return Bad(absl::StrCat("--user_slice=", D(o.user_slice),
                             ": must be between 100us and 1s"));
   }
+  if (o.debug_policy_slice < absl::ZeroDuration()) {
+    return Bad(absl::StrCat("--debug_policy_slice=", D(o.debug_policy_slice),
+                            ": want >= 0"));
+  }
   if (o.debug_dispatch_delay < absl::ZeroDuration() ||
       o.debug_dispatch_delay > absl::Seconds(1)) {
     return Bad(
@@ -313,6 +318,7 @@ user::UserOptions ToUser(const Options& o) {
                               : static_cast<uint32_t>(absl::ToInt64Milliseconds(
                                     o.watchdog_timeout));
   u.debug_dispatch_delay_ns = Ns(o.debug_dispatch_delay);
+  u.debug_policy_slice_ns = Ns(o.debug_policy_slice);
   return u;
 }
 

@@ -72,6 +72,7 @@ struct Options {
   std::string user_policy = "vtime";
   absl::Duration user_slice = absl::Milliseconds(5);
   absl::Duration debug_dispatch_delay = absl::ZeroDuration();
+  absl::Duration debug_policy_slice = absl::ZeroDuration();
 
   // The flags given on the command line, by name.
   std::set<std::string> given;

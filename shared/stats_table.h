@@ -49,5 +49,6 @@ ATLAS_STAT(USER_CANCELLED, user_cancelled, "user mode: stale answers dropped (th
 ATLAS_STAT(USER_FAILED, user_failed, "user mode: answers for tasks that are gone")
 ATLAS_STAT(USER_CONGESTED, user_congested, "user mode: ring to userspace full, task sent to the shared queue")
 ATLAS_STAT(USER_HEARTBEAT, user_heartbeat, "user mode: timer kicks to run a waiting scheduler")
+ATLAS_STAT(USER_SLICE_CLAMPED, user_slice_clamped, "user mode: policy slices outside [20us, max] clamped (max: a quarter of the watchdog timeout, at most 1s)")
 ATLAS_STAT(USER_HEARTBEAT_LATE, user_heartbeat_late, "user mode: the scheduler still waited a heartbeat after a kick (it was kicked where it could not run)")
 /* clang-format on */

@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->usersched_tgid = config.usersched_tgid;
   skel->rodata->default_slice_ns = config.slice_ns;
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
+  skel->rodata->max_slice_ns = config.max_slice_ns;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
   skel->struct_ops.atlas_user_ops->hotplug_seq = config.hotplug_seq;

@@ -30,7 +30,8 @@ struct UserBpfConfig {
   uint64_t slice_ns = 5'000'000;
   uint64_t heartbeat_ns = 10'000'000;
   uint32_t timeout_ms = 5000;
-  uint64_t hotplug_seq = 0;  // as SchedulerConfig::hotplug_seq
+  uint64_t hotplug_seq = 0;               // as SchedulerConfig::hotplug_seq
+  uint64_t max_slice_ns = 1'000'000'000;  // a policy's slices are clamped
 };
 
 // StructOpsSkeleton's traits for bpf/atlas_user.bpf.c.

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -24,16 +25,17 @@ namespace {
 class BpfHost : public Host {
  public:
   BpfHost(UserBpf* bpf, int nr_cpus, std::vector<std::vector<int>> siblings,
-          std::pmr::memory_resource* memory)
+          std::pmr::memory_resource* memory, uint64_t forced_slice_ns)
       : bpf_(bpf),
         nr_cpus_(nr_cpus),
         siblings_(std::move(siblings)),
-        memory_(memory) {}
+        memory_(memory),
+        forced_slice_ns_(forced_slice_ns) {}
   bool Dispatch(const QueuedTask& task, const Decision& d) override {
     atlas_dispatched_task answer = {};
     answer.pid = task.pid;
     answer.cpu = d.cpu;
-    answer.slice_ns = d.slice_ns;
+    answer.slice_ns = forced_slice_ns_ ? forced_slice_ns_ : d.slice_ns;
     answer.vtime = d.vtime;
     answer.enq_cnt = task.enq_cnt;
     return bpf_->Dispatch(answer);
@@ -54,6 +56,7 @@ class BpfHost : public Host {
   int nr_cpus_;
   std::vector<std::vector<int>> siblings_;
   std::pmr::memory_resource* memory_;
+  uint64_t forced_slice_ns_;  // --debug_policy_slice, or 0
 };
 
 void Deliver(void* ctx, const atlas_queued_task& task) {
@@ -93,6 +96,14 @@ class UserMode : public Mode {
     config.nr_cpu_ids = nr_cpu_ids;
     config.usersched_tgid = getpid();
     config.slice_ns = options_.slice_ns;
+    // A policy's slices are clamped to at most a quarter of the watchdog's
+    // timeout (1 s at most), or the default slice if that is longer: a few
+    // tasks queued on one CPU behind a policy's huge slice must not stall
+    // into an ejection.
+    config.max_slice_ns = std::max<uint64_t>(
+        options_.slice_ns,
+        std::min<uint64_t>(1'000'000'000,
+                           uint64_t{options_.watchdog_timeout_ms} * 250'000));
     config.timeout_ms = options_.watchdog_timeout_ms;
     config.hotplug_seq = layout.hotplug_seq;
     absl::StatusOr<std::unique_ptr<UserBpf>> loaded =
@@ -114,7 +125,8 @@ class UserMode : public Mode {
     host_.reset();
     bpf_ = *std::move(loaded);
     host_ = std::make_unique<BpfHost>(bpf_.get(), nr_cpu_ids,
-                                      std::move(siblings), arena_->resource());
+                                      std::move(siblings), arena_->resource(),
+                                      options_.debug_policy_slice_ns);
     base_ = std::move(base);
     attached_ = false;
     nr_cpu_ids_ = nr_cpu_ids;

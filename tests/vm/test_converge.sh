@@ -23,11 +23,13 @@ HERE=$(cd "$(dirname "$0")" && pwd) # lib.sh changes to /tmp
 STATS=${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}
 # The least is 4 (8 hogs, 2 equal domains); movable light tasks of the
 # crowded domain (kernel threads, shells) move too, mostly in the first
-# pass. Measured (bench mode, 6 rounds, and single runs; note of issue 16):
-# 4 to 11 in all, at most 1 after the fourth reading. Bounds: the most
-# measured and a few more; after the fourth reading, 3 (ping-pong moves
-# the same load back and forth every interval: 5 or more there).
-MAX_MIGRATIONS=${MAX_MIGRATIONS:-14}
+# pass. Measured (bench mode, 6 rounds, and single runs; notes of issue 16):
+# 4 to 15 in all (15 in a CI run of 8fbf188: 13 applied by the first
+# reading, the loads within 10 % throughout), at most 2 after the fourth
+# reading. Bounds: the most measured and a few more; after the fourth
+# reading, 3 (ping-pong moves the same load back and forth every interval:
+# 5 or more there).
+MAX_MIGRATIONS=${MAX_MIGRATIONS:-18}
 MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-3}
 READS=14 # 7 intervals, a reading every half interval (1 s)
 

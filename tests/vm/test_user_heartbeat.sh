@@ -6,6 +6,10 @@
 # the timer must kick CPU 3, not its own CPU. user_heartbeat counts the
 # kicks; user_heartbeat_late counts timer ticks that found the scheduler
 # still waiting a whole heartbeat after a kick (a kick that could not help).
+# Then a policy that answers 1 h slices (--debug_policy_slice), with more
+# hogs than CPUs and a 2 s watchdog: its slices are clamped to a quarter of
+# the watchdog (user_slice_clamped counts them), and no queued task stalls
+# into an ejection.
 . "$(dirname "$0")/lib.sh"
 
 taskset -c 0 true  # (taskset is there)
@@ -28,4 +32,18 @@ hb=$(stat_value user_heartbeat) late=$(stat_value user_heartbeat_late)
 echo "user_heartbeat=$hb user_heartbeat_late=$late"
 [ "$hb" -gt 0 ] || fail "no heartbeat kick: the scenario did not starve the scheduler"
 [ "$late" -le $((hb / 20)) ] || fail "$late of $hb kicks did not get the scheduler running within a heartbeat"
-pass "scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late"
+echo "PASS: scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late"
+
+start_atlas --mode=user --watchdog_timeout=2s --debug_policy_slice=1h
+pids=()
+for i in 1 2 3 4 5 6; do bash -c 'while :; do :; done' & pids+=($!); done
+sleep 8
+st=$(state)
+kill "${pids[@]}" 2>/dev/null
+[ "$st" = enabled ] || fail "state $st 8 s into 1 h slices (ejected?): $(grep exited "$ATLAS_LOG")"
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
+clamped=$(stat_value user_slice_clamped)
+echo "user_slice_clamped=$clamped"
+[ "$clamped" -gt 0 ] || fail "no slice clamped"
+pass "scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late; 1 h policy slices clamped ($clamped), no ejection with a 2 s watchdog"
