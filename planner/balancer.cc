@@ -98,6 +98,7 @@ double BucketMin(int b) {
 // Every array of a pass, kept across passes (per thread): a pass allocates
 // nothing but its plan once they have grown.
 struct Scratch {
+  Eigen::VectorXd load, node_load, capacity, node_cap;
   std::vector<int> head, next;
   std::vector<uint64_t> occupied;
   std::vector<Candidate> cand;
@@ -121,6 +122,10 @@ class Balancer {
       : snapshot_(snapshot),
         domains_(domains),
         params_(params),
+        load_(ThreadScratch().load),
+        node_load_(ThreadScratch().node_load),
+        capacity_(ThreadScratch().capacity),
+        node_cap_(ThreadScratch().node_cap),
         head_(ThreadScratch().head),
         next_(ThreadScratch().next),
         occupied_(ThreadScratch().occupied),
@@ -208,10 +213,11 @@ class Balancer {
   int nr_cand_ = 0;  // candidates in cand_
   double avg_ = 0;   // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
-  Eigen::VectorXd load_;                                  // per domain
-  Eigen::VectorXd node_load_;  // per node: kept up to date by every move
-  Eigen::VectorXd capacity_;   // per domain
-  Eigen::MatrixXd node_of_;    // nodes x domains, 1 where the domain is
+  // Kept across passes, as the arrays below (Scratch).
+  Eigen::VectorXd& load_;       // per domain
+  Eigen::VectorXd& node_load_;  // per node: kept up to date by every move
+  Eigen::VectorXd& capacity_;   // per domain
+  Eigen::VectorXd& node_cap_;   // per node
   // Bucket lists of the source domains, linked through next_.
   std::vector<int>& head_;           // per (source slot, bucket): first task
   std::vector<int>& next_;           // per candidate
@@ -418,7 +424,7 @@ void Balancer::MarkSources() {
   is_source_.assign(nd, 0);
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
-  const Eigen::VectorXd node_cap = node_of_ * capacity_;
+  const Eigen::VectorXd& node_cap = node_cap_;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double node_avg = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
@@ -546,7 +552,7 @@ void Balancer::RefileGlobal(int d) {
 void Balancer::BalanceNodes() {
   if (nr_nodes_ < 2) return;
   const int nd = static_cast<int>(domains_.size());
-  const Eigen::VectorXd node_cap = node_of_ * capacity_;
+  const Eigen::VectorXd& node_cap = node_cap_;
   // Whether the most loaded node pushes to the least loaded one: if not,
   // no move (the lists below cost more than all else of such a pass).
   auto pushes = [&](int* push, int* pull) {
@@ -597,15 +603,15 @@ void Balancer::BalanceNodes() {
 }
 
 void Balancer::BalanceInsideNode(int node) {
+  // The pass's moves used up (by the node phase or an earlier node): no
+  // lists to build.
+  if (static_cast<int>(plan_.migrations.size()) >= params_.max_migrations)
+    return;
   const int nd = static_cast<int>(domains_.size());
   // Moves inside the node keep its load: its average is fixed.
-  double node_cap = 0;
+  const double node_cap = node_cap_[node];
   int members = 0;
-  for (int d = 0; d < nd; ++d) {
-    if (domains_[d].node != node) continue;
-    node_cap += capacity_[d];
-    ++members;
-  }
+  for (int d = 0; d < nd; ++d) members += domains_[d].node == node;
   if (members < 2) return;
   const double node_avg = node_cap > 0 ? node_load_[node] / node_cap : 0;
   std::vector<int>& from = from_;
@@ -679,8 +685,6 @@ Plan Balancer::Run() {
     nr_nodes_ = std::max(nr_nodes_, domains_[d].node + 1);
     runnable += snapshot_.domains[d].runnable;
   }
-  node_of_.setZero(nr_nodes_, nd);
-  for (int d = 0; d < nd; ++d) node_of_(domains_[d].node, d) = 1;
   // Weights count only once the machine is saturated.
   plan_.saturated = runnable >= capacity_.sum();
   for (int d = 0; d < nd; ++d) {
@@ -690,7 +694,13 @@ Plan Balancer::Run() {
   const double total_cap = capacity_.sum();
   avg_ = total_cap > 0 ? load_.sum() / total_cap : 0;
   plan_.loads_before.assign(load_.data(), load_.data() + nd);
-  node_load_ = node_of_ * load_;  // kept up to date by every move
+  // Per node (kept up to date by every move).
+  node_load_.setZero(nr_nodes_);
+  node_cap_.setZero(nr_nodes_);
+  for (int d = 0; d < nd; ++d) {
+    node_load_[domains_[d].node] += load_[d];
+    node_cap_[domains_[d].node] += capacity_[d];
+  }
   MarkSources();
   ScanTasks();
   plan_.weight_cap = cap_;
