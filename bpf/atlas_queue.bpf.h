@@ -139,10 +139,21 @@ static __always_inline u64 lead_cap(u64 queued)
 	return cap < slice_min_ns ? slice_min_ns : cap;
 }
 
-/* A long sleeper brings back at most one slice of credit. */
+/*
+ * A long sleeper brings back at most one slice of credit (a task that has
+ * not run since it woke up). A task merely preempted keeps up to the lag
+ * budget of it: the domain's clock is the largest vtime started there,
+ * which light tasks push ahead, and clamping the others to one slice
+ * behind it took away what their weight earned; not clamping them at all
+ * let a clock pushed far ahead (a task of a cgroup of cpu.weight 1) put
+ * every waking task behind the hogs' old vtimes: a mkdir waited for
+ * minutes in the guest.
+ */
 static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
 {
-	u64 floor = dom_state_of(dom)->vtime_now - slice_max_ns;
+	u64 behind = taskc->exec_since_wake && lag_budget_ns > slice_max_ns ? lag_budget_ns
+									    : slice_max_ns;
+	u64 floor = dom_state_of(dom)->vtime_now - behind;
 
 	if (vtime_before(taskc->vtime, floor))
 		taskc->vtime = floor;

@@ -55,11 +55,10 @@ ABSL_FLAG(bool, kernel_idle_pick, true,
 ABSL_FLAG(bool, debug_no_load_tracking, false,
           "Testing: do not track domain loads (the planner then sees none); "
           "measures what load tracking costs the fast path.");
-ABSL_FLAG(bool, cgroup_weights, false,
+ABSL_FLAG(bool, cgroup_weights, true,
           "Honour cgroup CPU weights (cpu.weight, systemd's CPUWeight=): a "
           "cgroup's tasks together weigh what its cpu.weight says among its "
-          "siblings, at every level; false: per-task weights only. Off by "
-          "default until its cost on the bench is measured.");
+          "siblings, at every level; false: per-task weights only.");
 ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
           "Half-life of the duty-cycle and load running averages.");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(2),

@@ -44,7 +44,7 @@ struct SchedulerConfig {
   bool evict_guests = false;     // slice end: send guests back home
   bool kernel_idle_pick = true;  // scx_bpf_select_cpu_and where it exists
   bool load_tracking = true;     // false: experiments only
-  bool cgroup_weights = false;   // bpf/atlas_cgroup.bpf.h
+  bool cgroup_weights = true;    // bpf/atlas_cgroup.bpf.h
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
   uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default

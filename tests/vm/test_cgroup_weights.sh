@@ -27,9 +27,8 @@
 #      after). Slow in the guest: 100 such rounds took 124 s under the
 #      default scheduler, about twice that under scx_atlas (rmdir waits for
 #      a kworker behind the busy tasks).
-# --cgroup_weights=false (per-task weights only, the behaviour before and
-# the default for now) is measured in 1 and 2 and must miss both bounds:
-# the test can fail.
+# --cgroup_weights=false (per-task weights only, the behaviour before) is
+# measured in 1 and 2 and must miss both bounds: the test can fail.
 . "$(dirname "$0")/lib.sh"
 SECS=${CG_SECS:-8}
 CG=/sys/fs/cgroup
@@ -107,31 +106,31 @@ nested() {
 }
 
 if [ "${CG_ONLY_CHURN:-0}" = 1 ]; then   # phase 5 alone (checking the check)
-  start_atlas --cgroup_weights
+  start_atlas
 else
 run default siblings;                  D_SHARE=$SHARE
-run atlas siblings --cgroup_weights; S_SHARE=$SHARE
+run atlas siblings;                    S_SHARE=$SHARE
 run off siblings --cgroup_weights=false; O_SHARE=$SHARE
 echo "1. weight 300 vs 100, 6 busy tasks each: the 300 cgroup's share: default $D_SHARE, scx_atlas $S_SHARE, --cgroup_weights=false $O_SHARE (want 0.75)"
 near "$S_SHARE" 0.75 10 || fail "scx_atlas gave the weight-300 cgroup $S_SHARE of the CPU time, want 0.75 within 10 % (default scheduler: $D_SHARE)"
 near "$O_SHARE" 0.75 10 && fail "--cgroup_weights=false also gave $O_SHARE: the test cannot tell"
 
 run default lone;                  D_LONE=$LONE
-run atlas lone --cgroup_weights;   S_LONE=$LONE
+run atlas lone;                    S_LONE=$LONE
 run off lone --cgroup_weights=false; O_LONE=$LONE
 echo "2. equal weights, 1 busy task vs 8: the lone task's CPUs: default $D_LONE, scx_atlas $S_LONE, --cgroup_weights=false $O_LONE (want 1.0 of 4; per-task fairness 0.44)"
 ge "$S_LONE" 0.85 || fail "scx_atlas gave the lone task $S_LONE CPU, want at least 0.85 (default scheduler: $D_LONE)"
 ge "$O_LONE" 0.85 && fail "--cgroup_weights=false also gave $O_LONE CPU: the test cannot tell"
 
 run default nested; D_NESTED=$NESTED
-run atlas nested --cgroup_weights; S_NESTED=$NESTED
+run atlas nested;   S_NESTED=$NESTED
 echo "3. nested A(100)={A1(100), A2(300)} beside B(100), 4 busy tasks each: shares A1 A2 B: default $D_NESTED, scx_atlas $S_NESTED (want 0.125 0.375 0.5)"
 read -r A1 A2 B <<< "$S_NESTED"
 near "$A1" 0.125 25 && near "$A2" 0.375 20 && near "$B" 0.5 20 ||
   fail "scx_atlas: nested shares $S_NESTED, want 0.125 (within 25 %) 0.375 0.5 (within 20 %) (default scheduler: $D_NESTED)"
 
 # 4. Changes at run time, under scx_atlas.
-start_atlas --cgroup_weights
+start_atlas
 mkcg a 100; mkcg b 300
 BUSY_CPUS=0,1
 busy a 6; busy b 6
