@@ -9,7 +9,7 @@
  * of its two heads.
  *
  * Weighted vtime with bounded lag. Running charges a task runtime x 100 /
- * weight (its effective weight: bpf/atlas_cgroup.bpf.h). Its deadline is its vtime plus its runtime since it last woke up
+ * weight. Its deadline is its vtime plus its runtime since it last woke up
  * (at most a slice), in vtime: a task that runs briefly between sleeps
  * comes before one that has been running for a while. Lag is bounded both
  * ways against the domain's clock (the largest vtime started there): a
@@ -97,8 +97,8 @@ static __always_inline bool dsq_head_deadline(u64 dsq, u64 *deadline)
 	return dsq_head(dsq, deadline, NULL);
 }
 
-/* The slice of domain `dom` now, by --slice_policy. */
-static __always_inline u64 domain_slice(u32 dom)
+/* The slice of a task that runs in domain `dom` now. */
+static __always_inline u64 task_slice(u32 dom)
 {
 	u64 cpus = dom_cpus(dom), queued, slice;
 
@@ -111,26 +111,6 @@ static __always_inline u64 domain_slice(u32 dom)
 	return slice < slice_min_ns ? slice_min_ns : slice;
 }
 
-/*
- * The slice of a task that runs in domain `dom` now. With cgroup weights,
- * a task lighter than a nice-0 one gets a slice shortened in proportion
- * (at least --slice_min), as the kernel's fair class does: its vtime then
- * moves about one slice per run, whatever its weight, and stays under the
- * lead cap. With whole slices, a task of a nested cgroup weighing 1/16 of
- * a nice-0 task moved 320 ms per run, was capped at 200 ms, and its
- * cgroup got 0.20 of the CPU instead of 0.125 (tests/vm/test_cgroup_weights.sh).
- */
-static __always_inline u64 task_slice(struct task_ctx *taskc, u32 dom)
-{
-	const u64 nice0 = 100 * ATLAS_WEIGHT_SCALE;
-	u64 slice = domain_slice(dom);
-
-	if (!cgroup_weights || taskc->weight >= nice0)
-		return slice;
-	slice = slice * taskc->weight / nice0;
-	return slice < slice_min_ns ? slice_min_ns : slice;
-}
-
 /* The largest lead over the domain's clock with `queued` tasks waiting. */
 static __always_inline u64 lead_cap(u64 queued)
 {
@@ -139,21 +119,10 @@ static __always_inline u64 lead_cap(u64 queued)
 	return cap < slice_min_ns ? slice_min_ns : cap;
 }
 
-/*
- * A long sleeper brings back at most one slice of credit (a task that has
- * not run since it woke up). A task merely preempted keeps up to the lag
- * budget of it: the domain's clock is the largest vtime started there,
- * which light tasks push ahead, and clamping the others to one slice
- * behind it took away what their weight earned; not clamping them at all
- * let a clock pushed far ahead (a task of a cgroup of cpu.weight 1) put
- * every waking task behind the hogs' old vtimes: a mkdir waited for
- * minutes in the guest.
- */
+/* A long sleeper brings back at most one slice of credit. */
 static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
 {
-	u64 behind = taskc->exec_since_wake && lag_budget_ns > slice_max_ns ? lag_budget_ns
-									    : slice_max_ns;
-	u64 floor = dom_state_of(dom)->vtime_now - behind;
+	u64 floor = dom_state_of(dom)->vtime_now - slice_max_ns;
 
 	if (vtime_before(taskc->vtime, floor))
 		taskc->vtime = floor;
@@ -172,8 +141,7 @@ static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 ds
 		return 0;
 	clamp_vtime_floor(taskc, dom);
 	exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
-	deadline = taskc->vtime +
-		   exec * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
+	deadline = taskc->vtime + exec * 100 / (taskc->weight ?: 100);
 	if (!lag_budget_ns)
 		return deadline;
 	limit = vtime_now + lead_cap(scx_bpf_dsq_nr_queued(dsq));
@@ -191,14 +159,13 @@ static __always_inline u64 running_deadline(struct task_ctx *taskc)
 {
 	u64 exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
 
-	return taskc->vtime +
-	       exec * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
+	return taskc->vtime + exec * 100 / (taskc->weight ?: 100);
 }
 
 /* Charges `ns` of running to the task (at stop, and at every tick). */
 static __always_inline void charge(struct task_ctx *taskc, u64 ns)
 {
-	taskc->vtime += ns * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
+	taskc->vtime += ns * 100 / (taskc->weight ?: 100);
 	taskc->exec_since_wake += ns;
 	account_busy(ns);
 }

@@ -193,14 +193,6 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
     };
   }
 
-  json cgroups = json::array();
-  for (const CgroupSample& c : now.cgroups) {
-    cgroups.push_back({{"id", c.id},
-                       {"level", c.level},
-                       {"weight", c.weight},
-                       {"factor", c.factor},
-                       {"runnable", c.runnable}});
-  }
   const uint64_t passes =
       now.balance_passes -
       (prev ? std::min(prev->balance_passes, now.balance_passes) : 0);
@@ -237,8 +229,6 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       {"user_running", now.user_running},
       {"page_faults", now.page_faults},
       {"heap_allocs", now.heap_allocs},
-      {"cgroups_tracked", now.cgroups_tracked},
-      {"cgroups", cgroups},
       {"nodes", node_json},
       {"domains", domains},
   };
@@ -252,8 +242,6 @@ json StatsMeta() {
        MetaOf("node", "one NUMA node", false, kNodeFields, kNrNodeFields)},
       {"domain", MetaOf("domain", "one scheduling domain", false, kDomainFields,
                         kNrDomainFields)},
-      {"cgroup", MetaOf("cgroup", "one cgroup (--cgroup_weights)", false,
-                        kCgroupFields, kNrCgroupFields)},
   };
 }
 
@@ -276,8 +264,6 @@ std::string DescribeStats() {
           kNodeFields + kNrNodeFields);
   section("domain", "one scheduling domain (top.domains)", kDomainFields,
           kDomainFields + kNrDomainFields);
-  section("cgroup", "one cgroup (top.cgroups)", kCgroupFields,
-          kCgroupFields + kNrCgroupFields);
   out += "[events] BPF event counters (top.events)\n";
   const char* helps[ATLAS_NR_STATS] = {
 #define ATLAS_STAT(id, name, help) help,
