@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -64,6 +65,24 @@ class TablePrinter {
   std::thread thread_;
 };
 
+// The exit record of the last exit the loop reloaded after, for the stats
+// (the stats server's threads read it while the loop writes it).
+class LastExit {
+ public:
+  void Set(std::string text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = std::move(text);
+  }
+  std::string Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
+
 absl::Duration MonotonicNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
@@ -101,7 +120,12 @@ int Run(Mode& mode, const RunConfig& config) {
     if (!SleepUnlessStopped(config.debug_load_delay)) return 0;
   }
   if (absl::Status s = mode.Prepare(*layout); !s.ok()) return Fail(s);
-  StatsProtocol protocol([&mode] { return mode.Sample(); });
+  LastExit last_exit;
+  StatsProtocol protocol([&mode, &last_exit]() -> absl::StatusOr<StatsSample> {
+    absl::StatusOr<StatsSample> s = mode.Sample();
+    if (s.ok()) s->last_exit = last_exit.Get();
+    return s;
+  });
   absl::StatusOr<std::unique_ptr<StatsServer>> server =
       StatsServer::StartForScheduler(config.stats_socket, config.metrics_listen,
                                      &protocol);
@@ -126,6 +150,7 @@ int Run(Mode& mode, const RunConfig& config) {
     }
     const atlas_exit_info info = mode.ExitInfo();
     if (sig == 0 && WantsRestart(info)) {
+      last_exit.Set(DescribeExit(info));
       const std::optional<absl::Duration> wait = pacer.Next(MonotonicNow());
       if (!wait) {
         return Fail(absl::UnavailableError(absl::StrCat(

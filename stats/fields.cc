@@ -14,6 +14,9 @@ const StatsField kTopFields[] = {
      "since the scheduler attached"},
     {"restarts", "U64", "reloads since start (e.g. after CPU hotplug)",
      "atlas_restarts", MetricKind::kCounter, 1},
+    {"last_exit", "String",
+     "the kernel's exit record (kind, reason, message) of the last exit "
+     "scx_atlas reloaded after; empty before the first"},
     {"dispatch_total", "U64",
      "tasks dispatched from the domain queues (own domain + stolen)",
      "atlas_dispatch", MetricKind::kCounter, 1},

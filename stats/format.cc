@@ -181,6 +181,10 @@ std::string RenderTable(const json& top) {
       IdList(Arr(top, "direct_greedy_domains")),
       IdList(Arr(top, "kick_greedy_domains")));
 
+  if (const std::string last = Str(top, "last_exit"); !last.empty()) {
+    absl::StrAppendFormat(&out, "restarts %.0f (last: %s)\n",
+                          Num(top, "restarts"), last);
+  }
   if (Str(top, "mode") == "user") {
     const json& ev = Obj(top, "events");
     absl::StrAppendFormat(

@@ -203,6 +203,7 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
                        : 0},
       {"period_s", period_s},
       {"restarts", now.restarts},
+      {"last_exit", now.last_exit},
       {"dispatch_total", stage_total["dispatch"]},
       {"select_total", stage_total["select"]},
       {"enqueue_total", stage_total["enqueue"]},

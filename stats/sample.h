@@ -45,6 +45,10 @@ struct StatsSample {
   uint64_t last_pass_write_ns = 0;    // ... writing the requests
   uint64_t last_pass_tasks = 0;       // tasks the snapshot held
   uint64_t restarts = 0;              // reloads after CPU hotplug etc.
+  // The kernel's exit record of the last exit the process reloaded after
+  // (runtime/exit_info.h's words, the kernel's reason and message); "" before
+  // the first. Set by the run loop, not by the modes.
+  std::string last_exit;
   // User mode (--mode=user); zero / -1 in balanced mode.
   uint64_t user_scheduled = 0;  // tasks held by the userspace policy
   uint64_t user_running = 0;    // tasks running on a CPU

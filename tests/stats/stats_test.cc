@@ -39,6 +39,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // 2 nodes x 2 domains of 2 CPUs; counters and busy time grow by `step` per
 // call, one second apart.
@@ -269,6 +270,14 @@ TEST(Format, TableShowsEveryDomainWithABar) {
   EXPECT_THAT(table, HasSubstr("|########                |"));
   EXPECT_THAT(table, HasSubstr("steal 25.0%"));
   EXPECT_THAT(table, HasSubstr("0-1"));
+  EXPECT_THAT(table, Not(HasSubstr("restarts")));  // none yet
+  StatsSample restarted = MakeSample(2);
+  restarted.restarts = 3;
+  restarted.last_exit = "unregistered by the kernel (kind 66): hotplug";
+  EXPECT_THAT(
+      RenderTable(BuildReport(restarted, nullptr)),
+      HasSubstr("restarts 3 (last: unregistered by the kernel (kind 66): "
+                "hotplug)\n"));
   // Garbage in: no crash, still a header.
   EXPECT_THAT(RenderTable(json(42)), HasSubstr("scx_atlas"));
   EXPECT_THAT(RenderTable(json::parse(R"({"domains":{"0":[]},"nodes":5})")),

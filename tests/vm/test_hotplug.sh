@@ -7,7 +7,8 @@
 # the hotplug sequence number: it ends up laid out on the online CPUs. A
 # CPU flapping 20 times under load: scx_atlas paces its restarts, ends up
 # enabled on the online CPUs, with the threads and file descriptors it had
-# before and its resident memory within 2 MiB of what it was.
+# before and its resident memory within 2 MiB of what it was. The stats
+# carry the exit record of the last restart (last_exit), as the log has it.
 . "$(dirname "$0")/lib.sh"
 
 online() { echo "$2" > /sys/devices/system/cpu/cpu$1/online; }
@@ -27,11 +28,18 @@ settled() {
 }
 
 start_atlas
+[ "$(stats_json | jq -r .last_exit)" = "" ] || fail "last_exit before any exit: $(stats_json | jq .last_exit)"
 online 3 0
 echo "cpu3 offline: online CPUs $(cat /sys/devices/system/cpu/online)"
 wait_log 'enabled: 3 CPUs in 2 domains'
 wait_state enabled 100 || fail "not enabled again after the CPU went offline"
 grep 'restarting' "$ATLAS_LOG" | head -1
+# The stats carry the kernel's exit record of that restart, as logged.
+logged=$(sed -n 's/^scx_atlas: restarting[^:]*: //p' "$ATLAS_LOG" | tail -1)
+[ -n "$logged" ] || fail "no exit record in the log"
+last_exit=$(stats_json | jq -r .last_exit)
+echo "stats: last_exit '$last_exit'"
+[ "$last_exit" = "$logged" ] || fail "stats last_exit '$last_exit', log '$logged'"
 online 3 1
 echo "cpu3 online: online CPUs $(cat /sys/devices/system/cpu/online)"
 wait_log 'enabled: 4 CPUs in 2 domains'
