@@ -66,6 +66,7 @@ class StatsHub {
     base_.started_ns = MonotonicNs();
     base_.load_balance = load_balance;
     base_.slice_ns = slice_ns;
+    base_.verified_insns = sched->VerifiedInsns();
     base_.balance_passes = 0;
     base_.last_pass_ns = 0;
     base_.last_pass_requested = 0;

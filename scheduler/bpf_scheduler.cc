@@ -173,6 +173,9 @@ atlas_topo_check BpfScheduler::TopoCheck() const {
 }
 
 atlas_exit_info BpfScheduler::ExitInfo() const { return owner_.ExitInfo(); }
+std::map<std::string, uint64_t> BpfScheduler::VerifiedInsns() const {
+  return owner_.VerifiedInsns();
+}
 
 absl::StatusOr<std::vector<uint64_t>> BpfScheduler::ReadStats() const {
   return ReadCounters(skel_->maps.stats);

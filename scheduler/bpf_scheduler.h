@@ -11,6 +11,7 @@
 #define SCX_ATLAS_SCHEDULER_BPF_SCHEDULER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -91,6 +92,7 @@ class BpfScheduler {
   atlas_exit_info ExitInfo() const;
   // The kernel's debug dump of an error exit (empty otherwise).
   std::string ExitDump() const { return owner_.ExitDump(); }
+  std::map<std::string, uint64_t> VerifiedInsns() const;
 
   // What ops.init counted back from the cpumasks it built (after Attach).
   atlas_topo_check TopoCheck() const;

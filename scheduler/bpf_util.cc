@@ -62,6 +62,20 @@ absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats) {
   return totals;
 }
 
+std::map<std::string, uint64_t> VerifiedInsns(bpf_object* obj) {
+  std::map<std::string, uint64_t> out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded (autoload off)
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_prog_get_info_by_fd(fd, &info, &len) != 0) continue;
+    out[bpf_program__name(prog)] = info.verified_insns;
+  }
+  return out;
+}
+
 absl::Status LoadError(const char* what, int err) {
   return absl::InternalError(absl::StrCat("the kernel rejected ", what, ": ",
                                           ErrnoText(err),

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops);
 
 // The per-CPU counters map (atlas_cpu_stats), summed over CPUs.
 absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats);
+
+// Per program of a loaded object: the instructions the kernel's verifier
+// processed to load it (bpf_prog_info.verified_insns, 0 where the kernel
+// does not tell), by program name.
+std::map<std::string, uint64_t> VerifiedInsns(bpf_object* obj);
 
 // "the kernel rejected <what>: <errno text> (the verifier log, if any, is
 // above)", for a failed skeleton load.
@@ -80,6 +86,10 @@ class StructOpsSkeleton {
     atlas_exit_info info;
     std::memcpy(&info, Traits::ExitRecord(skel_), sizeof(info));
     return info;
+  }
+  // Once loaded: see VerifiedInsns above.
+  std::map<std::string, uint64_t> VerifiedInsns() const {
+    return atlas::VerifiedInsns(skel_->obj);
   }
   // The kernel's debug dump of an error exit (empty otherwise), once
   // Exited().

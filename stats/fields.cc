@@ -81,6 +81,10 @@ const StatsField kTopFields[] = {
      "heap since warm-up (must stay 0: the locked arena serves it; "
      "mlockall hides these from page_faults); -1 in balanced mode",
      "atlas_heap_allocs", MetricKind::kGauge, 1},
+    {"verified_insns", "Dict:String:U64",
+     "per BPF program of the loaded scheduler: the instructions the kernel's "
+     "verifier processed to load it (its cost to the verifier; tools/test "
+     "checks it against results/verifier/baseline.tsv)"},
     {"nodes", "Dict:U64:node", "per NUMA node"},
     {"domains", "Dict:U64:domain", "per domain (LLC by default)"},
 };

@@ -230,6 +230,7 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       {"user_running", now.user_running},
       {"page_faults", now.page_faults},
       {"heap_allocs", now.heap_allocs},
+      {"verified_insns", now.verified_insns},
       {"nodes", node_json},
       {"domains", domains},
   };

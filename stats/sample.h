@@ -11,6 +11,7 @@
 #define SCX_ATLAS_STATS_SAMPLE_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct StatsSample {
   // (runtime/exit_info.h's words, the kernel's reason and message); "" before
   // the first. Set by the run loop, not by the modes.
   std::string last_exit;
+  // Per BPF program of this load: the instructions the verifier processed.
+  std::map<std::string, uint64_t> verified_insns;
   // User mode (--mode=user); zero / -1 in balanced mode.
   uint64_t user_scheduled = 0;  // tasks held by the userspace policy
   uint64_t user_running = 0;    // tasks running on a CPU

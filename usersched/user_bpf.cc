@@ -91,6 +91,9 @@ absl::Status UserBpf::Attach() { return owner_.Attach(); }
 void UserBpf::Detach() { owner_.Detach(); }
 bool UserBpf::Exited() const { return owner_.Exited(); }
 atlas_exit_info UserBpf::ExitInfo() const { return owner_.ExitInfo(); }
+std::map<std::string, uint64_t> UserBpf::VerifiedInsns() const {
+  return owner_.VerifiedInsns();
+}
 
 int UserBpf::Consume() {
   const int n = ring_buffer__consume(queued_);

@@ -11,6 +11,7 @@
 #define SCX_ATLAS_USERSCHED_USER_BPF_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -61,6 +62,7 @@ class UserBpf {
   atlas_exit_info ExitInfo() const;
   // The kernel's debug dump of an error exit (empty otherwise).
   std::string ExitDump() const { return owner_.ExitDump(); }
+  std::map<std::string, uint64_t> VerifiedInsns() const;
 
   // Delivers the queued tasks without waiting; returns how many.
   int Consume();

@@ -114,6 +114,7 @@ class UserMode : public Mode {
     base.load_balance = false;
     base.slice_ns = options_.slice_ns;
     base.restarts = static_cast<uint64_t>(restarts);
+    base.verified_insns = (*loaded)->VerifiedInsns();
     for (const Domain& d : layout.domains) {
       DomainSample ds;
       ds.node = d.node;
