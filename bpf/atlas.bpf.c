@@ -97,7 +97,9 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	dmask = task_domain_mask(p, taskc);
 	if (!dmask)
 		return prev_cpu;
-	cpu = pick_idle_in_domain(p, taskc, dmask, prev_cpu, wake_flags);
+	cpu = pick_perf_for(taskc, dom);
+	if (cpu < 0)
+		cpu = pick_idle_in_domain(p, taskc, dmask, prev_cpu, wake_flags);
 	if (cpu < 0)
 		cpu = pick_idle_elsewhere_for(taskc, dom);
 	if (cpu >= 0) {

@@ -15,8 +15,13 @@
  * outside the domain: a task placed there would be counted in one domain
  * and run in another.
  *
- * No idle CPU in the domain: a busy task of an efficiency domain (hybrid
- * parts) may take an idle performance CPU; a task allowed everywhere may
+ * Hybrid parts: a busy task (duty cycle above one half) of an efficiency
+ * domain, allowed everywhere, takes an idle performance CPU of its node
+ * before any CPU of its own domain, as the kernel moves a misfit task to a
+ * bigger CPU; it stays a task of its domain (a guest where it runs) until
+ * the planner, which weighs domains by capacity, moves it.
+ *
+ * No idle CPU in the domain: a task allowed everywhere may
  * take an idle CPU of another domain the tuner allows ("direct greedy"),
  * in its node, and in other nodes when its own domain queues at least
  * --greedy_threshold_x_numa tasks. It stays a task of its domain (a guest
@@ -188,6 +193,23 @@ static __always_inline s32 pick_idle_in_domain(struct task_struct *p, struct tas
 }
 
 /*
+ * A busy task of an efficiency domain: an idle performance CPU, claimed, or
+ * -1 (see the top of this file).
+ */
+static __always_inline s32 pick_perf_for(struct task_ctx *taskc, u32 dom)
+{
+	s32 cpu;
+
+	if (domain_kind[dom & (ATLAS_MAX_DOMAINS - 1)] != ATLAS_KIND_EFFICIENCY ||
+	    !taskc->all_cpus || taskc->dcyc.avg <= ATLAS_LOAD_ONE / 2)
+		return -1;
+	cpu = pick_idle_in(MASK_PERFORMANCE, node_of_domain(dom));
+	if (cpu >= 0)
+		stat_inc(ATLAS_STAT_SEL_PERF_CORE);
+	return cpu;
+}
+
+/*
  * No idle CPU in the task's domain: one elsewhere it may take, claimed, or
  * -1 (see the top of this file).
  */
@@ -198,14 +220,6 @@ static __always_inline s32 pick_idle_elsewhere_for(struct task_ctx *taskc, u32 d
 
 	if (!taskc->all_cpus)
 		return -1;
-	if (domain_kind[dom & (ATLAS_MAX_DOMAINS - 1)] == ATLAS_KIND_EFFICIENCY &&
-	    taskc->dcyc.avg > ATLAS_LOAD_ONE / 2) {
-		cpu = pick_idle_in(MASK_PERFORMANCE, node);
-		if (cpu >= 0) {
-			stat_inc(ATLAS_STAT_SEL_PERF_CORE);
-			return cpu;
-		}
-	}
 	if (greedy_threshold) {
 		cpu = pick_idle_in(MASK_DIRECT_GREEDY, node);
 		if (cpu >= 0) {

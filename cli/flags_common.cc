@@ -27,8 +27,10 @@ ABSL_FLAG(std::string, hwloc_synthetic, "",
           "With --show_topology: use this hwloc synthetic topology instead of "
           "the machine, e.g. \"pack:2 numa:2 l3:4 core:8 pu:2\".");
 ABSL_FLAG(std::string, hwloc_xml, "",
-          "With --show_topology: use this hwloc XML export instead of the "
-          "machine.");
+          "Use this hwloc XML export instead of the machine's topology (with "
+          "--show_topology, any; to schedule, its CPUs must be exactly the "
+          "online ones), e.g. to give the scheduler CPU kinds (P/E cores) "
+          "the firmware does not report.");
 ABSL_FLAG(bool, help_stats, false,
           "List every statistics field with its meaning, and exit.");
 ABSL_FLAG(double, stats, 0,

@@ -111,10 +111,8 @@ absl::Status ValidateCommon(const Options& o) {
   if (!o.hwloc_synthetic.empty() && !o.hwloc_xml.empty()) {
     return Bad("--hwloc_synthetic and --hwloc_xml exclude each other");
   }
-  if (!o.show_topology &&
-      (!o.hwloc_synthetic.empty() || !o.hwloc_xml.empty() || o.json)) {
-    return Bad(
-        "--hwloc_synthetic, --hwloc_xml and --json need --show_topology");
+  if (!o.show_topology && (!o.hwloc_synthetic.empty() || o.json)) {
+    return Bad("--hwloc_synthetic and --json need --show_topology");
   }
   if (o.lag_budget < absl::ZeroDuration() || o.lag_budget > absl::Seconds(10)) {
     return Bad(absl::StrCat("--lag_budget=", D(o.lag_budget),
@@ -329,7 +327,9 @@ RunConfig ToRunConfig(const Options& o) {
   r.stats_table_interval = absl::Seconds(o.stats);
   r.debug_load_delay = o.debug_load_delay;
   const DomainOptions domains = ToDomainOptions(o);
-  r.make_layout = [domains] { return MakeLayout(domains); };
+  r.make_layout = [domains, xml = o.hwloc_xml] {
+    return MakeLayout(domains, HostFiles{}, xml);
+  };
   return r;
 }
 

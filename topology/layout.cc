@@ -56,7 +56,8 @@ absl::Status CheckOnline(const Topology& topology,
 }
 
 absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
-                                  const HostFiles& files) {
+                                  const HostFiles& files,
+                                  const std::string& xml) {
   auto read_seq = [&] {
     uint64_t seq = 0;
     if (std::ifstream in(files.hotplug_seq); in) in >> seq;
@@ -80,7 +81,8 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
     const uint64_t seq = read_seq();
     absl::StatusOr<std::vector<int>> online = read_online();
     if (!online.ok()) return online.status();
-    absl::StatusOr<Layout> layout = WithDomains(LoadHostTopology(), options);
+    absl::StatusOr<Layout> layout = WithDomains(
+        xml.empty() ? LoadHostTopology() : LoadXmlTopology(xml), options);
     absl::StatusOr<std::vector<int>> after = read_online();
     if (!after.ok()) return after.status();
     if (*after != *online || read_seq() != seq) {
@@ -89,7 +91,9 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
     }
     if (!layout.ok()) return layout.status();
     if (absl::Status s = CheckOnline(layout->topology, *online); !s.ok()) {
-      return s;
+      if (xml.empty()) return s;
+      return absl::FailedPreconditionError(
+          absl::StrCat("--hwloc_xml=", xml, ": ", s.message()));
     }
     layout->hotplug_seq = seq;
     return layout;

@@ -37,9 +37,13 @@ struct HostFiles {
   std::string hotplug_seq = "/sys/kernel/sched_ext/hotplug_seq";
 };
 
-// The domains of this machine's online CPUs.
+// The domains of this machine's online CPUs. With `xml` (an hwloc XML
+// export, e.g. to give a hybrid layout to a machine whose firmware does not
+// describe it), the topology comes from that file instead of the machine,
+// and its CPUs must be exactly the online ones all the same.
 absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
-                                  const HostFiles& files = {});
+                                  const HostFiles& files = {},
+                                  const std::string& xml = "");
 
 // The domains of an hwloc synthetic description or XML export (for
 // --show_topology); no check against the host.

@@ -177,7 +177,7 @@ TEST(Validate, EachRuleNamesItsFlag) {
       {[](Options* o) { o->watchdog_timeout = absl::Seconds(31); },
        "--watchdog_timeout=31s: must be 0 (default) or 100ms..30s"},
       {[](Options* o) { o->json = true; },
-       "--hwloc_synthetic, --hwloc_xml and --json need --show_topology"},
+       "--hwloc_synthetic and --json need --show_topology"},
       {[](Options* o) {
          o->mode = "user";
          o->user_slice = absl::Seconds(2);
