@@ -253,20 +253,26 @@ s32 BPF_STRUCT_OPS(atlasu_init_task, struct task_struct *p, struct scx_init_task
 	return 0;
 }
 
-/* A CPU the first waiting thread of the scheduler may run on, or -1. */
+/*
+ * A CPU the first waiting thread of the scheduler may run on, or -1. From
+ * the heartbeat's timer: 6.12's verifier wants the DSQ iterator inside an
+ * RCU read section there ("expected an RCU CS"; 7.x does not ask).
+ */
 static __always_inline s32 usersched_cpu(void)
 {
 	struct task_struct *p;
-	s32 cpu;
+	s32 cpu = -1;
 
+	bpf_rcu_read_lock();
 	bpf_for_each(scx_dsq, p, USERSCHED_DSQ, 0)
 	{
 		cpu = scx_bpf_task_cpu(p);
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			cpu = bpf_cpumask_any_distribute(p->cpus_ptr);
-		return cpu < nr_cpu_ids ? cpu : -1;
+		break;
 	}
-	return -1;
+	bpf_rcu_read_unlock();
+	return cpu >= 0 && cpu < nr_cpu_ids ? cpu : -1;
 }
 
 static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)

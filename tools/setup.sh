@@ -93,6 +93,7 @@ PACKAGES=(
   stress-ng rt-tests iproute2 procps util-linux jq       # VM workloads, guest tools
   systemd                                                 # tests/vm/test_install.sh (systemd-analyze)
   python3 gnuplot-nox bc                                  # tools/bench report and chart
+  flex bison dwarves libssl-dev                           # the 6.12 guest kernel (tools/vm/build-kernel-6.12.sh)
 )
 BACKPORTS=(qemu-system-x86 bpftool)                       # bookworm-backports
 missing() {
