@@ -56,9 +56,11 @@
  *    userspace reports; CPU hotplug makes the kernel end the scheduler with
  *    SCX_ECODE_ACT_RESTART, and userspace reloads it on the new topology.
  *
- * Kernels: built against 7.x; kfuncs added after 6.12 (scx_bpf_now,
+ * Kernels: built against 7.x and the kernel's sched_ext BPF library
+ * (<scx/common.bpf.h>); kfuncs added after 6.12 (scx_bpf_now,
  * scx_bpf_select_cpu_and, scx_bpf_dsq_peek, scx_bpf_task_set_slice) are
- * weak and each has a fallback that 6.12 runs.
+ * weak and each has a fallback that 6.12 runs (the library's compat
+ * wrappers, or ours where it has none).
  *
  * Limits: ATLAS_MAX_CPUS CPUs, ATLAS_MAX_DOMAINS domains, ATLAS_MAX_NODES
  * nodes.
@@ -66,15 +68,6 @@
 #include "bpf/atlas_queue.bpf.h"
 
 char _license[] SEC("license") = "GPL";
-
-/* Sets a task's slice: the kfunc where it exists (6.19+ warn on writes). */
-static __always_inline void set_slice(struct task_struct *p, u64 slice)
-{
-	if (bpf_ksym_exists(scx_bpf_task_set_slice))
-		scx_bpf_task_set_slice(p, slice);
-	else
-		p->scx.slice = slice;
-}
 
 s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
@@ -103,7 +96,7 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	if (cpu < 0)
 		cpu = pick_idle_elsewhere_for(taskc, dom);
 	if (cpu >= 0) {
-		atlas_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), 0);
 		return cpu;
 	}
 	stat_inc(ATLAS_STAT_SEL_BUSY);
@@ -120,7 +113,7 @@ static __always_inline void enqueue_pinned(struct task_struct *p, struct task_ct
 	stat_inc(ATLAS_STAT_ENQ_PINNED);
 	if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
 		stat_inc(ATLAS_STAT_ENQ_PINNED_IDLE);
-		atlas_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, enq_flags);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return;
 	}
@@ -139,7 +132,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	s32 cpu;
 
 	if (!taskc) {
-		atlas_dsq_insert(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enq_flags);
 		return;
 	}
 	before = taskc->dom;
@@ -147,7 +140,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
 	if ((p->flags & PF_KTHREAD) && (p->nr_cpus_allowed == 1 || kthreads_local)) {
 		stat_inc(ATLAS_STAT_ENQ_KTHREAD_LOCAL);
-		atlas_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
 		return;
 	}
 
@@ -161,7 +154,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		if (domain_of_cpu(cpu) == dom || (!evict_guests && before == dom)) {
 			stat_inc(domain_of_cpu(cpu) == dom ? ATLAS_STAT_ENQ_LAST
 							   : ATLAS_STAT_ENQ_LAST_GUEST);
-			atlas_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
 			return;
 		}
 	}
@@ -178,7 +171,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (!(taskc->allowed_doms[0] | taskc->allowed_doms[1])) {
 		stat_inc(ATLAS_STAT_ENQ_NO_DOMAIN);
-		atlas_dsq_insert(p, SCX_DSQ_GLOBAL, task_slice(dom), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_GLOBAL, task_slice(dom), enq_flags);
 		return;
 	}
 	dmask = task_domain_mask(p, taskc);
@@ -242,27 +235,27 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0 &&
 	    (fifo_sched || !dsq_head_deadline(dom, &shared) ||
 	     (dsq_head_deadline(cpu_dsq(cpu), &own) && !vtime_before(shared, own))) &&
-	    atlas_dsq_move_to_local(cpu_dsq(cpu))) {
+	    scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_CPU);
 		return;
 	}
-	if (atlas_dsq_move_to_local(dom)) {
+	if (scx_bpf_dsq_move_to_local(dom, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_DOMAIN);
 		return;
 	}
-	if (atlas_dsq_move_to_local(cpu_dsq(cpu))) {
+	if (scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_CPU);
 		return;
 	}
 	/* Steal before going idle: this node first, then the others. */
 	if (greedy_threshold && (victim = deepest_domain(dom, true, greedy_threshold)) >= 0 &&
-	    atlas_dsq_move_to_local(victim)) {
+	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL);
 		return;
 	}
 	if (greedy_threshold_x_numa &&
 	    (victim = deepest_domain(dom, false, greedy_threshold_x_numa)) >= 0 &&
-	    atlas_dsq_move_to_local(victim)) {
+	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL_XNUMA);
 		return;
 	}
@@ -447,7 +440,7 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 		snapshot_task(p, taskc);
 		if (p->scx.slice && tick_preempt_due(taskc, scx_bpf_task_cpu(p),
 						     taskc->dom & (ATLAS_MAX_DOMAINS - 1), now)) {
-			set_slice(p, 0);
+			scx_bpf_task_set_slice(p, 0);
 			stat_inc(ATLAS_STAT_TICK_PREEMPT);
 		}
 	}
@@ -456,7 +449,7 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 	 * enqueued again: end its slice so that a pending migration is seen.
 	 */
 	if (migration_pending(p))
-		set_slice(p, 0);
+		scx_bpf_task_set_slice(p, 0);
 	if (debug_inject_error_after_ns &&
 	    bpf_ktime_get_ns() - load_time_ns > debug_inject_error_after_ns)
 		scx_bpf_error("injected error after %llu ms (--debug_inject_error_after)",

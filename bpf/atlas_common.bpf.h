@@ -1,47 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * bpf/atlas_common.bpf.h: what every atlas BPF program needs on top of
- * vmlinux.h and libbpf: struct_ops section macros, scx_bpf_error(), and thin
- * wrappers over kfuncs whose names or signatures changed between kernels:
- * 7.x's newest form, else 6.13's, else 6.12's, picked at load time (all are
- * weak ksyms, so a missing one resolves to NULL instead of failing the load).
+ * bpf/atlas_common.bpf.h: what every atlas BPF program needs. The kernel's
+ * own sched_ext BPF library comes first (<scx/common.bpf.h> of the guest
+ * kernel's tools/sched_ext/include, unpacked by tools/setup.sh): the kfunc
+ * declarations, BPF_STRUCT_OPS, scx_bpf_error(), is_migration_disabled(),
+ * and compat.bpf.h's wrappers over kfuncs whose names or signatures changed
+ * between kernels (scx_bpf_dsq_insert[_vtime], scx_bpf_dsq_move_to_local:
+ * the newest form, else 6.13's, else 6.12's, picked at load time). On top:
+ * the event counters and the exit record of the BPF <-> userspace contract
+ * (shared/intf.h).
+ *
+ * The SCX_* enum values are vmlinux.h's constants, not the library's
+ * rodata copies read from the running kernel's BTF (enums.bpf.h, which
+ * userspace would have to fill): sched_ext's values we use are the same on
+ * 6.12 and 7.x, and the 6.12 guest in tools/test checks that they still
+ * are.
  */
 #ifndef SCX_ATLAS_BPF_COMMON_H
 #define SCX_ATLAS_BPF_COMMON_H
 
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#define __SCX_ENUMS_BPF_H /* vmlinux.h's SCX_* constants: see above */
+#include <scx/common.bpf.h>
+#include <bpf/bpf_core_read.h>
 
 #include "shared/intf.h"
-
-#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
-#ifndef ENOENT
-#define ENOENT 2
-#endif
-#ifndef ENOMEM
-#define ENOMEM 12
-#endif
-
-#define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
-#define BPF_STRUCT_OPS_SLEEPABLE(name, args...) SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
-
-/*
- * scx_bpf_error(fmt, args...): ends the scheduler with SCX_EXIT_ERROR_BPF and
- * a formatted message (up to 12 arguments, bpf_snprintf's rules).
- */
-/* clang-format off */
-#define scx_bpf_error(fmt, args...)						\
-	({									\
-		static char ___fmt[] = fmt;					\
-		unsigned long long ___param[___bpf_narg(args)];			\
-		_Pragma("GCC diagnostic push")					\
-		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
-		___bpf_fill(___param, args);					\
-		_Pragma("GCC diagnostic pop")					\
-		scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));		\
-	})
-/* clang-format on */
 
 /*
  * Loops use libbpf's bpf_for(i, start, end) (bpf_helpers.h): an open-coded
@@ -87,59 +69,6 @@ static __always_inline void atlas_record_exit(struct atlas_exit_info *info, char
 static __always_inline bool vtime_before(u64 a, u64 b)
 {
 	return (s64)(a - b) < 0;
-}
-
-/*
- * 6.12's names for the same operations (renamed in 6.13). They are absent
- * from the 7.x BTF this is built against, so they are declared here; being
- * weak, they resolve to NULL on kernels that lack them, and the verifier
- * drops the branch that calls them.
- */
-extern void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice,
-			     u64 enq_flags) __weak __ksym;
-extern void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
-				   u64 enq_flags) __weak __ksym;
-extern bool scx_bpf_consume(u64 dsq_id) __weak __ksym;
-
-/* Insert into a DSQ (FIFO). */
-static __always_inline void atlas_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
-					     u64 enq_flags)
-{
-	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2))
-		scx_bpf_dsq_insert___v2(p, dsq_id, slice, enq_flags);
-	else if (bpf_ksym_exists(scx_bpf_dsq_insert))
-		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
-	else
-		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
-}
-
-/* Insert into a DSQ ordered by vtime. */
-static __always_inline void atlas_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
-						   u64 vtime, u64 enq_flags)
-{
-	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
-		struct scx_bpf_dsq_insert_vtime_args args = {
-			.dsq_id = dsq_id,
-			.slice = slice,
-			.vtime = vtime,
-			.enq_flags = enq_flags,
-		};
-		__scx_bpf_dsq_insert_vtime(p, &args);
-	} else if (bpf_ksym_exists(scx_bpf_dsq_insert_vtime)) {
-		scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
-	} else {
-		scx_bpf_dispatch_vtime(p, dsq_id, slice, vtime, enq_flags);
-	}
-}
-
-/* Move the first task of a DSQ that may run here to this CPU's local DSQ. */
-static __always_inline bool atlas_dsq_move_to_local(u64 dsq_id)
-{
-	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___v2))
-		return scx_bpf_dsq_move_to_local___v2(dsq_id, 0);
-	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
-		return scx_bpf_dsq_move_to_local(dsq_id);
-	return scx_bpf_consume(dsq_id);
 }
 
 #endif /* SCX_ATLAS_BPF_COMMON_H */

@@ -13,9 +13,6 @@
 
 #include "bpf/atlas_common.bpf.h"
 
-#define PF_EXITING 0x00000004 /* include/linux/sched.h */
-#define PF_WQ_WORKER 0x00000020
-
 /*
  * Set by userspace before load; the defaults let the object load on its
  * own. Globals use __u32/__u64: the skeleton repeats the type names in C++,

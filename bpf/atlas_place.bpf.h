@@ -125,22 +125,7 @@ static __always_inline s32 pick_idle_in_domain(struct task_struct *p, struct tas
 
 	if (!wake_sync)
 		wake_flags &= ~SCX_WAKE_SYNC;
-	if (kernel_idle_pick && bpf_ksym_exists(__scx_bpf_select_cpu_and)) {
-		struct scx_bpf_select_cpu_and_args args = {
-			.prev_cpu = prev_cpu,
-			.wake_flags = wake_flags,
-			.flags = 0,
-		};
-
-		cpu = __scx_bpf_select_cpu_and(p, dmask, &args);
-		if (cpu >= 0) {
-			stat_inc(cpu == prev_cpu ? ATLAS_STAT_SEL_PREV_IDLE
-						 : ATLAS_STAT_SEL_DOM_IDLE);
-			return cpu;
-		}
-		return -1;
-	}
-	if (kernel_idle_pick && bpf_ksym_exists(scx_bpf_select_cpu_and)) {
+	if (kernel_idle_pick && __COMPAT_HAS_scx_bpf_select_cpu_and) {
 		cpu = scx_bpf_select_cpu_and(p, prev_cpu, wake_flags, dmask, 0);
 		if (cpu >= 0) {
 			stat_inc(cpu == prev_cpu ? ATLAS_STAT_SEL_PREV_IDLE

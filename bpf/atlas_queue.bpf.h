@@ -53,9 +53,9 @@ static __always_inline void queue_insert(struct task_struct *p, u64 dsq, u64 sli
 					 u64 enq_flags)
 {
 	if (fifo_sched)
-		atlas_dsq_insert(p, dsq, slice, enq_flags);
+		scx_bpf_dsq_insert(p, dsq, slice, enq_flags);
 	else
-		atlas_dsq_insert_vtime(p, dsq, slice, deadline, enq_flags);
+		scx_bpf_dsq_insert_vtime(p, dsq, slice, deadline, enq_flags);
 }
 
 /*
@@ -69,7 +69,10 @@ static __always_inline bool dsq_head(u64 dsq, u64 *deadline, bool *hog)
 	struct task_struct *p;
 	struct task_ctx *tc;
 
-	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
+	/* The peek kfunc of 6.19 and 7.0 can miss the head of a FIFO DSQ
+	 * (compat.bpf.h's __COMPAT_scx_bpf_dsq_peek); that one returns the
+	 * iterator's task past its loop, which this keeps inside it. */
+	if (bpf_ksym_exists(scx_bpf_dsq_peek) && LINUX_KERNEL_VERSION >= KERNEL_VERSION(7, 1, 0)) {
 		p = scx_bpf_dsq_peek(dsq);
 		if (!p)
 			return false;

@@ -21,6 +21,9 @@
  * - A policy's slice is clamped to [20 us, max_slice_ns] (userspace sets a
  *   quarter of the watchdog's timeout, at most 1 s, or the default slice if
  *   longer); user_slice_clamped counts the answers clamped.
+ * - A task inside migrate_disable() is dispatched to its own CPU whatever
+ *   CPU the policy chose (user_migration_disabled counts them): 6.12 ejects
+ *   a scheduler that moves one to another CPU's local DSQ.
  * - When the ring to userspace is full, the task goes to the shared queue
  *   and user_congested counts it.
  * - An answer is applied only if the task's enqueue counter is the one it
@@ -37,7 +40,6 @@ char _license[] SEC("license") = "GPL";
 #define SHARED_DSQ 0
 #define USERSCHED_DSQ 1
 #define MAX_DISPATCH_BATCH 32 /* the kernel's default dispatch_max_batch */
-#define CLOCK_MONOTONIC 1
 
 /* Set by userspace before load. */
 const volatile __u32 nr_cpu_ids = 1;
@@ -127,20 +129,20 @@ void BPF_STRUCT_OPS(atlasu_enqueue, struct task_struct *p, u64 enq_flags)
 	if (is_usersched(p)) {
 		if (!usersched_waiting_since)
 			usersched_waiting_since = bpf_ktime_get_ns() ?: 1;
-		atlas_dsq_insert(p, USERSCHED_DSQ, default_slice_ns, enq_flags);
+		scx_bpf_dsq_insert(p, USERSCHED_DSQ, default_slice_ns, enq_flags);
 		stat_inc(ATLAS_STAT_USER_SELF);
 		return;
 	}
 	if ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) {
-		atlas_dsq_insert(p, SCX_DSQ_LOCAL, default_slice_ns, enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, default_slice_ns, enq_flags);
 		stat_inc(ATLAS_STAT_USER_KERNEL_DISPATCH);
 		return;
 	}
 	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
 	msg = tctx ? bpf_ringbuf_reserve(&queued, sizeof(*msg), 0) : NULL;
 	if (!msg) {
-		atlas_dsq_insert_vtime(p, SHARED_DSQ, default_slice_ns, p->scx.dsq_vtime,
-				       enq_flags);
+		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, default_slice_ns, p->scx.dsq_vtime,
+					 enq_flags);
 		stat_inc(ATLAS_STAT_USER_CONGESTED);
 		return;
 	}
@@ -192,11 +194,17 @@ static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
 		stat_inc(ATLAS_STAT_USER_SLICE_CLAMPED);
 	}
 	cpu = msg.cpu;
+	/* A task inside migrate_disable() runs where it is, whatever the
+	 * policy chose. */
+	if (cpu >= 0 && cpu != scx_bpf_task_cpu(p) && is_migration_disabled(p)) {
+		cpu = scx_bpf_task_cpu(p);
+		stat_inc(ATLAS_STAT_USER_MIGRATION_DISABLED);
+	}
 	if (cpu >= 0 && cpu < nr_cpu_ids && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
-		atlas_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 	} else {
-		atlas_dsq_insert_vtime(p, SHARED_DSQ, slice, msg.vtime, 0);
+		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice, msg.vtime, 0);
 	}
 	stat_inc(ATLAS_STAT_USER_DISPATCH);
 	bpf_task_release(p);
@@ -209,7 +217,7 @@ void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
 	struct drain_ctx dctx = {};
 
 	/* The scheduler first: it is what every queued task waits for. */
-	if (atlas_dsq_move_to_local(USERSCHED_DSQ)) {
+	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
 		if (!scx_bpf_dsq_nr_queued(USERSCHED_DSQ)) {
 			usersched_waiting_since = 0;
 			heartbeat_kicked_at = 0;
@@ -217,7 +225,7 @@ void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	bpf_user_ringbuf_drain(&dispatched, handle_dispatched, &dctx, 0);
-	atlas_dsq_move_to_local(SHARED_DSQ);
+	scx_bpf_dsq_move_to_local(SHARED_DSQ, 0);
 	nr_shared_queued = scx_bpf_dsq_nr_queued(SHARED_DSQ);
 }
 

@@ -8,8 +8,10 @@
            against libbpf 1.5
 
 The object is built against the vmlinux.h of the sched_ext guest kernel
-(@vmlinux, made by tools/setup.sh) and libbpf 1.5's BPF headers. Tools are
-called by absolute path: /usr/sbin is not on the strict action PATH.
+(@vmlinux, made by tools/setup.sh), that kernel's sched_ext BPF headers
+(<scx/common.bpf.h>, @vmlinux//:scx_headers) and libbpf 1.5's BPF headers.
+Tools are called by absolute path: /usr/sbin is not on the strict action
+PATH.
 """
 
 CLANG = "/usr/bin/clang-19"
@@ -36,6 +38,7 @@ def bpf_program(name, src, hdrs = [], copts = [], visibility = None):
         name = name,
         srcs = [src] + hdrs + [
             "@vmlinux//:vmlinux.h",
+            "@vmlinux//:scx_headers",
             "@libbpf//:bpf_headers",
             "//shared:intf_headers",
         ],

@@ -25,7 +25,8 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   if (domains.empty() || static_cast<int>(domains.size()) > kMaxDomains) {
     return absl::InvalidArgumentError("bad domain layout");
   }
-  struct ::atlas_bpf* skel = atlas_bpf__open();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = LibraryKconfig());
+  struct ::atlas_bpf* skel = atlas_bpf__open_opts(&open_opts);
   if (skel == nullptr) {
     return absl::InternalError(
         absl::StrCat("cannot open the BPF program: ", ErrnoText(errno)));
@@ -87,6 +88,7 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
     return absl::InternalError(
         absl::StrCat("cannot size the per-CPU load map: ", ErrnoText(err)));
   }
+  SkipLibraryPrograms(skel->obj);
   if (int err = atlas_bpf__load(skel); err != 0) {
     return LoadError("the BPF scheduler", err);
   }

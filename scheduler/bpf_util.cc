@@ -2,6 +2,7 @@
 #include "scheduler/bpf_util.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -17,6 +18,52 @@ namespace atlas {
 std::string ErrnoText(int err) {
   return absl::StrCat(std::strerror(err < 0 ? -err : err), " (errno ",
                       err < 0 ? -err : err, ")");
+}
+
+namespace {
+
+// True if struct `type_id` of `btf`, or an anonymous struct or union inside
+// it, has a member `name`.
+bool HasMember(const btf* btf, uint32_t type_id, const char* name) {
+  const btf_type* t = btf__type_by_id(btf, type_id);
+  if (t == nullptr || (!btf_is_struct(t) && !btf_is_union(t))) return false;
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i, ++m) {
+    const char* member = btf__name_by_offset(btf, m->name_off);
+    if (member != nullptr && std::strcmp(member, name) == 0) return true;
+    if ((member == nullptr || *member == '\0') &&
+        HasMember(btf, btf__resolve_type(btf, m->type), name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* LibraryKconfig() {
+  static const std::string* const kconfig = [] {
+    bool preempt_rcu = true;  // the conservative answer (see common.bpf.h)
+    if (btf* vmlinux = btf__load_vmlinux_btf()) {
+      const int id =
+          btf__find_by_name_kind(vmlinux, "task_struct", BTF_KIND_STRUCT);
+      if (id > 0) {
+        preempt_rcu = HasMember(vmlinux, static_cast<uint32_t>(id),
+                                "rcu_read_lock_nesting");
+      }
+      btf__free(vmlinux);
+    }
+    return new std::string(
+        absl::StrCat("CONFIG_PREEMPT_RCU=", preempt_rcu ? "y" : "n", "\n"));
+  }();
+  return kconfig->c_str();
+}
+
+void SkipLibraryPrograms(bpf_object* obj) {
+  if (bpf_program* prog =
+          bpf_object__find_program_by_name(obj, "scx_lib_init_probe")) {
+    bpf_program__set_autoload(prog, false);
+  }
 }
 
 absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops) {

@@ -28,6 +28,22 @@ namespace atlas {
 // "Device or resource busy (errno 16)"; accepts -errno too.
 std::string ErrnoText(int err);
 
+// Before load: leaves out the programs of the kernel's sched_ext BPF
+// library that are not scheduler callbacks (scx/common.bpf.h's
+// scx_lib_init_probe, an fentry program on bpf_scx_reg that tells
+// is_migration_disabled() whether the BPF prolog disables migration on
+// pre-6.18 kernels without CONFIG_PREEMPT_RCU; left out, that answer keeps
+// its conservative default: a task stays on its CPU when in doubt). fentry
+// needs CONFIG_FUNCTION_TRACER, which not every sched_ext kernel has.
+void SkipLibraryPrograms(bpf_object* obj);
+
+// The Kconfig values the kernel's sched_ext BPF library asks for, read from
+// the running kernel's BTF rather than a config file (many kernels ship
+// none: no /proc/config.gz, no /boot/config-*): "CONFIG_PREEMPT_RCU=y" or
+// "=n" (task_struct has rcu_read_lock_nesting only with it). For
+// bpf_object_open_opts.kconfig; valid for the life of the process.
+const char* LibraryKconfig();
+
 // Makes `ops` the kernel's sched_ext scheduler.
 absl::StatusOr<bpf_link*> AttachStructOps(bpf_map* ops);
 

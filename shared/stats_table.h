@@ -51,4 +51,5 @@ ATLAS_STAT(USER_CONGESTED, user_congested, "user mode: ring to userspace full, t
 ATLAS_STAT(USER_HEARTBEAT, user_heartbeat, "user mode: timer kicks to run a waiting scheduler")
 ATLAS_STAT(USER_SLICE_CLAMPED, user_slice_clamped, "user mode: policy slices outside [20us, max] clamped (max: a quarter of the watchdog timeout, at most 1s)")
 ATLAS_STAT(USER_HEARTBEAT_LATE, user_heartbeat_late, "user mode: the scheduler still waited a heartbeat after a kick (it was kicked where it could not run)")
+ATLAS_STAT(USER_MIGRATION_DISABLED, user_migration_disabled, "user mode: answers for a task inside migrate_disable() sent to another CPU, run on its own CPU instead")
 /* clang-format on */

@@ -12,7 +12,8 @@
 #   packages      toolchain, libraries, qemu, workloads (see PACKAGES below)
 #   /opt/scx-atlas/abseil-cpp   abseil 20240722 source, built by Bazel
 #   /opt/scx-atlas/libbpf       libbpf 1.5 (static), built here from source
-#   $SCX_ATLAS_CACHE            guest kernel (vmlinux), virtiofsd, vmlinux.h
+#   $SCX_ATLAS_CACHE            guest kernel (vmlinux), virtiofsd, vmlinux.h,
+#                               the kernel's sched_ext BPF headers (include/scx)
 #                               (default /var/cache/scx-atlas)
 #
 # Environment: SCX_ATLAS_CACHE, SCX_VM_KPKG (pin the guest kernel package,
@@ -145,5 +146,31 @@ kernel=$(readlink -f "$CACHE/kernel")
 if [ ! -s "$CACHE/include/vmlinux.h" ] || [ "$CACHE/include/vmlinux.h" -ot "$kernel" ]; then
   say "generating vmlinux.h from $(basename "$(dirname "$kernel")")"
   "$HERE/gen-vmlinux-h.sh" "$kernel" "$CACHE/include/vmlinux.h" || die "vmlinux.h generation failed"
+fi
+# --- 5. the kernel's sched_ext BPF headers ---------------------------------
+# tools/sched_ext/include/scx of the guest kernel's own source (linux-source-
+# X.Y of trixie-backports, downloaded only, 167 MB; only that directory is
+# kept): common.bpf.h, compat.bpf.h (the fallbacks down to 6.12) and friends,
+# which the BPF programs include as <scx/common.bpf.h>, beside vmlinux.h.
+kminor=$(basename "$(dirname "$kernel")" | sed -n 's/^linux-binary-\([0-9]*\.[0-9]*\)\..*/\1/p')
+[ -n "$kminor" ] || die "cannot tell the guest kernel's version from $kernel"
+SCXINC=$CACHE/include/scx
+if [ ! -s "$SCXINC/common.bpf.h" ] || [ "$(cat "$SCXINC/.source" 2>/dev/null)" != "linux-source-$kminor" ]; then
+  ver=$(apt-cache madison "linux-source-$kminor" 2>/dev/null | awk -F'|' 'NR==1{gsub(/ /,"",$2); print $2}')
+  [ -n "$ver" ] || die "apt knows no linux-source-$kminor (the guest kernel's sources)"
+  say "unpacking tools/sched_ext/include of linux-source-$kminor $ver into $SCXINC"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download "linux-source-$kminor=$ver" >/dev/null 2>&1) ||
+    die "apt-get download linux-source-$kminor=$ver failed"
+  dpkg-deb --fsys-tarfile "$tmp"/linux-source-*.deb |
+    tar -xO --wildcards './usr/src/linux-source-*.tar.*' |
+    tar -xJ -C "$tmp" --wildcards "linux-source-$kminor/tools/sched_ext/include/*" ||
+    die "cannot unpack tools/sched_ext/include from linux-source-$kminor"
+  [ -s "$tmp/linux-source-$kminor/tools/sched_ext/include/scx/common.bpf.h" ] ||
+    die "linux-source-$kminor has no tools/sched_ext/include/scx/common.bpf.h"
+  rm -rf "$SCXINC.new" && cp -r "$tmp/linux-source-$kminor/tools/sched_ext/include/scx" "$SCXINC.new"
+  echo "linux-source-$kminor" > "$SCXINC.new/.source"
+  rm -rf "$SCXINC" && mv "$SCXINC.new" "$SCXINC"
+  rm -rf "$tmp"
 fi
 say "done in $(( $(date +%s) - t0 )) s (guest kernel: $(basename "$(dirname "$kernel")"))"

@@ -28,7 +28,8 @@ int UserBpf::OnRecord(void* ctx, void* data, size_t size) {
 
 absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
     const UserBpfConfig& config, OnQueued on_queued, void* ctx) {
-  struct ::atlas_user_bpf* skel = atlas_user_bpf__open();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = LibraryKconfig());
+  struct ::atlas_user_bpf* skel = atlas_user_bpf__open_opts(&open_opts);
   if (skel == nullptr) {
     return absl::InternalError(
         absl::StrCat("cannot open the BPF program: ", ErrnoText(errno)));
@@ -42,6 +43,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
   skel->struct_ops.atlas_user_ops->hotplug_seq = config.hotplug_seq;
+  SkipLibraryPrograms(skel->obj);
   if (int err = atlas_user_bpf__load(skel); err != 0) {
     return LoadError("the user-mode BPF program", err);
   }

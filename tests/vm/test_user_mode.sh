@@ -34,10 +34,10 @@ wait_state disabled 50 || fail "state $(state) after SIGINT"
 line=$(grep 'final stats:' "$ATLAS_LOG")
 echo "$line"
 expect_positive user_queued user_dispatch user_self
-queued=$(stat_value user_queued) dispatched=$(stat_value user_dispatch) congested=$(stat_value user_congested)
+queued=$(stat_value user_queued) dispatched=$(stat_value user_dispatch) congested=$(stat_value user_congested) pinned=$(stat_value user_migration_disabled)
 [ "$dispatched" -ge $((queued * 9 / 10)) ] || fail "only $dispatched of $queued queued tasks dispatched as userspace decided"
 pf=$(echo "$line" | sed -n 's/.*page_faults=\([-0-9]*\).*/\1/p')
 [ "$pf" = 0 ] || fail "page_faults=$pf at exit, want 0"
 ha=$(echo "$line" | sed -n 's/.*heap_allocs=\([-0-9]*\).*/\1/p')
 [ "$ha" = 0 ] || fail "heap_allocs=$ha at exit, want 0"
-pass "user mode (${USER_TEST_ARGS:-vtime}): ${SECS}s of stress, $queued tasks queued, $dispatched dispatched by the policy, $congested congested, 0 page faults, 0 heap allocations"
+pass "user mode (${USER_TEST_ARGS:-vtime}): ${SECS}s of stress, $queued tasks queued, $dispatched dispatched by the policy, $congested congested, $pinned kept on their CPU (migrate_disable), 0 page faults, 0 heap allocations"
