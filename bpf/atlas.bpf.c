@@ -234,7 +234,7 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 	/* The earlier of this CPU's queue and its domain's. */
 	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0 &&
 	    (fifo_sched || !dsq_head_deadline(dom, &shared) ||
-	     (dsq_head_deadline(cpu_dsq(cpu), &own) && !vtime_before(shared, own))) &&
+	     (dsq_head_deadline(cpu_dsq(cpu), &own) && !time_before(shared, own))) &&
 	    scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_CPU);
 		return;
@@ -321,7 +321,7 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 	ds = dom_state_of(dom);
 	/* Placed straight on a CPU by select_cpu, it skipped enqueue's clamp. */
 	clamp_vtime_floor(taskc, dom);
-	if (vtime_before(ds->vtime_now, taskc->vtime))
+	if (time_before(ds->vtime_now, taskc->vtime))
 		ds->vtime_now = taskc->vtime;
 	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id()))) {
 		run->deadline = running_deadline(taskc);

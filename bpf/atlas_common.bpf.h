@@ -4,7 +4,7 @@
  * own sched_ext BPF library comes first (<scx/common.bpf.h> of the guest
  * kernel's tools/sched_ext/include, unpacked by tools/setup.sh): the kfunc
  * declarations, BPF_STRUCT_OPS, scx_bpf_error(), is_migration_disabled(),
- * and compat.bpf.h's wrappers over kfuncs whose names or signatures changed
+ * time_before(), and compat.bpf.h's wrappers over kfuncs whose names or signatures changed
  * between kernels (scx_bpf_dsq_insert[_vtime], scx_bpf_dsq_move_to_local:
  * the newest form, else 6.13's, else 6.12's, picked at load time). On top:
  * the event counters and the exit record of the BPF <-> userspace contract
@@ -21,7 +21,6 @@
 
 #define __SCX_ENUMS_BPF_H /* vmlinux.h's SCX_* constants: see above */
 #include <scx/common.bpf.h>
-#include <bpf/bpf_core_read.h>
 
 #include "shared/intf.h"
 
@@ -64,11 +63,6 @@ static __always_inline void atlas_record_exit(struct atlas_exit_info *info, char
 	if (ei->dump)
 		bpf_probe_read_kernel_str(dump, ATLAS_EXIT_DUMP_LEN, ei->dump);
 	__sync_fetch_and_add(&info->exited, 1);
-}
-
-static __always_inline bool vtime_before(u64 a, u64 b)
-{
-	return (s64)(a - b) < 0;
 }
 
 #endif /* SCX_ATLAS_BPF_COMMON_H */

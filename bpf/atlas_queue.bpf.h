@@ -127,7 +127,7 @@ static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
 {
 	u64 floor = dom_state_of(dom)->vtime_now - slice_max_ns;
 
-	if (vtime_before(taskc->vtime, floor))
+	if (time_before(taskc->vtime, floor))
 		taskc->vtime = floor;
 	return taskc->vtime;
 }
@@ -148,9 +148,9 @@ static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 ds
 	if (!lag_budget_ns)
 		return deadline;
 	limit = vtime_now + lead_cap(scx_bpf_dsq_nr_queued(dsq));
-	if (vtime_before(limit, taskc->vtime))
+	if (time_before(limit, taskc->vtime))
 		taskc->vtime = limit;
-	if (vtime_before(limit, deadline)) {
+	if (time_before(limit, deadline)) {
 		deadline = limit;
 		stat_inc(ATLAS_STAT_LAG_CAPPED);
 	}
@@ -186,7 +186,7 @@ static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_ru
 
 	return run && run->preemptible && run->hog && !run->claimed && run->dom == dom &&
 	       run->avg_runtime >= 4 * avg_runtime && now - run->started_at >= preempt_min_run_ns &&
-	       vtime_before(deadline, run->deadline);
+	       time_before(deadline, run->deadline);
 }
 
 /* Takes the victim for this waking task; false if another one was faster. */
@@ -220,7 +220,7 @@ static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *
 		/* Of two candidates, the one running the later deadline. */
 		a = victim >= 0 ? cpu_run_of(victim) : NULL;
 		b = cpu_run_of(other);
-		if (!a || (b && vtime_before(a->deadline, b->deadline)))
+		if (!a || (b && time_before(a->deadline, b->deadline)))
 			victim = other;
 	}
 	if (victim < 0 || !claim_victim(victim))
@@ -236,7 +236,7 @@ static __always_inline bool sleeper_due_before(u64 dsq, u64 deadline)
 	u64 head;
 	bool hog;
 
-	return dsq_head(dsq, &head, &hog) && vtime_before(head, deadline) && !hog;
+	return dsq_head(dsq, &head, &hog) && time_before(head, deadline) && !hog;
 }
 
 /*

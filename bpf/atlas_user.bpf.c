@@ -196,9 +196,13 @@ static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
 	cpu = msg.cpu;
 	/* A task inside migrate_disable() runs where it is, whatever the
 	 * policy chose. */
-	if (cpu >= 0 && cpu != scx_bpf_task_cpu(p) && is_migration_disabled(p)) {
-		cpu = scx_bpf_task_cpu(p);
-		stat_inc(ATLAS_STAT_USER_MIGRATION_DISABLED);
+	if (cpu >= 0 && is_migration_disabled(p)) {
+		s32 here = scx_bpf_task_cpu(p);
+
+		if (cpu != here) {
+			cpu = here;
+			stat_inc(ATLAS_STAT_USER_MIGRATION_DISABLED);
+		}
 	}
 	if (cpu >= 0 && cpu < nr_cpu_ids && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
