@@ -3,8 +3,12 @@
 # The planner at work on 8 vCPUs, 2 nodes (one domain each): 8 CPU-bound
 # tasks start pinned to domain 0's CPUs, then may run anywhere. Within 3
 # balance intervals (--interval=1s) both domains' loads, as atlas_stats
-# --json reads them (every 500 ms), are within 10% of the average, and
-# migrations were applied.
+# --json reads them (every 500 ms), are within the node threshold
+# (--node_imbalance_pct, 17% by default: here each domain is a node, and the
+# planner leaves nodes alone inside it) of the average, and migrations were
+# applied. (A 10% bound failed once in CI at 5.05 / 4.10, 10.4%: 4 hogs a
+# node, the rest the guest's own tasks; within one node, where the 5%
+# domain threshold applies, test_converge asserts 10% and that it holds.)
 # The same scenario with --no_load_balance stays lopsided: it is the planner
 # that balances (cross-node stealing is off by default).
 . "$(dirname "$0")/lib.sh"
@@ -34,10 +38,10 @@ balanced_once() {  # PCT: some reading within 3.5 s is within PCT%
 
 scenario
 grep '^scx_atlas: balance' "$ATLAS_LOG" | head -3
-balanced_once 10 || fail "with the planner: no loads line within 10% of the average in 3 intervals"
+balanced_once 17 || fail "with the planner: no loads line within 17% of the average in 3 intervals"
 expect_positive migrate_applied
 APPLIED=$(stat_value migrate_applied)
 
 scenario --no_load_balance
-balanced_once 10 && fail "without the planner the loads got balanced too: the planner is not what balanced them"
-pass "planner: balanced within 10% in 3 intervals ($APPLIED migrations); --no_load_balance: stays imbalanced"
+balanced_once 17 && fail "without the planner the loads got balanced too: the planner is not what balanced them"
+pass "planner: nodes balanced within 17% in 3 intervals ($APPLIED migrations); --no_load_balance: stays imbalanced"
