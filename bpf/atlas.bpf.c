@@ -96,7 +96,7 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	if (cpu < 0)
 		cpu = pick_idle_elsewhere_for(taskc, dom);
 	if (cpu >= 0) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(taskc, dom), 0);
 		return cpu;
 	}
 	stat_inc(ATLAS_STAT_SEL_BUSY);
@@ -108,7 +108,7 @@ static __always_inline void enqueue_pinned(struct task_struct *p, struct task_ct
 					   u64 enq_flags)
 {
 	s32 cpu = scx_bpf_task_cpu(p);
-	u64 slice = task_slice(dom), deadline;
+	u64 slice = task_slice(taskc, dom), deadline;
 
 	stat_inc(ATLAS_STAT_ENQ_PINNED);
 	if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
@@ -140,7 +140,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1);
 	if ((p->flags & PF_KTHREAD) && (p->nr_cpus_allowed == 1 || kthreads_local)) {
 		stat_inc(ATLAS_STAT_ENQ_KTHREAD_LOCAL);
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(taskc, dom), enq_flags);
 		return;
 	}
 
@@ -154,7 +154,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 		if (domain_of_cpu(cpu) == dom || (!evict_guests && before == dom)) {
 			stat_inc(domain_of_cpu(cpu) == dom ? ATLAS_STAT_ENQ_LAST
 							   : ATLAS_STAT_ENQ_LAST_GUEST);
-			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(dom), enq_flags);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(taskc, dom), enq_flags);
 			return;
 		}
 	}
@@ -171,11 +171,11 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (!(taskc->allowed_doms[0] | taskc->allowed_doms[1])) {
 		stat_inc(ATLAS_STAT_ENQ_NO_DOMAIN);
-		scx_bpf_dsq_insert(p, SCX_DSQ_GLOBAL, task_slice(dom), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_GLOBAL, task_slice(taskc, dom), enq_flags);
 		return;
 	}
 	dmask = task_domain_mask(p, taskc);
-	slice = task_slice(dom);
+	slice = task_slice(taskc, dom);
 	deadline = task_deadline(taskc, dom, dom);
 	stat_inc(ATLAS_STAT_ENQ_DOMAIN);
 	queue_insert(p, dom, slice, deadline, enq_flags);
@@ -289,12 +289,9 @@ void BPF_STRUCT_OPS(atlas_quiescent, struct task_struct *p, u64 deq_flags)
 		load_task_quiescent(taskc);
 }
 
-void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
+/* The task's effective weight is now `weight`: recount its load. */
+static __always_inline void task_weight_changed(struct task_ctx *taskc, u32 weight)
 {
-	struct task_ctx *taskc = lookup_task_ctx(p);
-
-	if (!taskc)
-		return;
 	if (taskc->runnable) {
 		u32 load_w = load_weight(weight);
 
@@ -305,6 +302,14 @@ void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
 		taskc->load_w = load_w;
 	}
 	taskc->weight = weight;
+}
+
+void BPF_STRUCT_OPS(atlas_set_weight, struct task_struct *p, u32 weight)
+{
+	struct task_ctx *taskc = lookup_task_ctx(p);
+
+	if (taskc)
+		task_weight_changed(taskc, effective_weight(weight, taskc->cgroup));
 }
 
 void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
@@ -381,7 +386,8 @@ s32 BPF_STRUCT_OPS(atlas_init_task, struct task_struct *p, struct scx_init_task_
 		return -ENOMEM;
 	taskc->uid = __sync_add_and_fetch(&next_uid, 1);
 	taskc->is_kworker = p->flags & PF_WQ_WORKER;
-	taskc->weight = p->scx.weight;
+	taskc->cgroup = cgroup_slot_of(args->cgroup);
+	taskc->weight = effective_weight(p->scx.weight, taskc->cgroup);
 	taskc->dcyc.updated_at = now;
 	compute_allowed(p, taskc, p->cpus_ptr);
 	taskc->dom = pick_domain(p, taskc);
@@ -438,6 +444,13 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
 		snapshot_task(p, taskc);
+		/* ... nor runnable, where the cgroup factor is read. */
+		if (cgroup_weights) {
+			u32 w = effective_weight(p->scx.weight, taskc->cgroup);
+
+			if (w != taskc->weight)
+				task_weight_changed(taskc, w);
+		}
 		if (p->scx.slice && tick_preempt_due(taskc, scx_bpf_task_cpu(p),
 						     taskc->dom & (ATLAS_MAX_DOMAINS - 1), now)) {
 			scx_bpf_task_set_slice(p, 0);
@@ -499,6 +512,56 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 	return 0;
 }
 
+s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_cgroup_init, struct cgroup *cgrp,
+			     struct scx_cgroup_init_args *args)
+{
+	struct cgroup_ctx *cgc;
+
+	if (!cgroup_weights)
+		return 0;
+	cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cgc)
+		return -ENOMEM;
+	cgc->slot = cgroup_slot_alloc(cgrp, args->weight);
+	return 0;
+}
+
+void BPF_STRUCT_OPS(atlas_cgroup_exit, struct cgroup *cgrp)
+{
+	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
+
+	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
+		return;
+	cgroup_slot_free(cgc->slot);
+	cgc->slot = ATLAS_NO_CGROUP;
+}
+
+void BPF_STRUCT_OPS(atlas_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
+	struct atlas_cgroup *info;
+	u32 slot;
+
+	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
+		return;
+	slot = cgc->slot;
+	info = bpf_map_lookup_elem(&cgroups, &slot);
+	if (info)
+		info->weight = weight;
+}
+
+void BPF_STRUCT_OPS(atlas_cgroup_move, struct task_struct *p, struct cgroup *from,
+		    struct cgroup *to)
+{
+	struct task_ctx *taskc = lookup_task_ctx(p);
+
+	if (!taskc)
+		return;
+	taskc->cgroup = cgroup_slot_of(to);
+	task_weight_changed(taskc, effective_weight(p->scx.weight, taskc->cgroup));
+	stat_inc(ATLAS_STAT_CGROUP_MOVE);
+}
+
 void BPF_STRUCT_OPS(atlas_exit, struct scx_exit_info *ei)
 {
 	atlas_record_exit(&exit_info, exit_dump, ei);
@@ -519,6 +582,10 @@ struct sched_ext_ops atlas_ops = {
 	.exit_task = (void *)atlas_exit_task,
 	.enable = (void *)atlas_enable,
 	.tick = (void *)atlas_tick,
+	.cgroup_init = (void *)atlas_cgroup_init,
+	.cgroup_exit = (void *)atlas_cgroup_exit,
+	.cgroup_set_weight = (void *)atlas_cgroup_set_weight,
+	.cgroup_move = (void *)atlas_cgroup_move,
 	.init = (void *)atlas_init,
 	.exit = (void *)atlas_exit,
 	/* Be asked before a task whose slice ended is kept on an idle CPU. */

@@ -39,6 +39,7 @@ const volatile bool evict_guests = false; /* the old ENQ_LAST eviction */
 const volatile bool kernel_idle_pick = true; /* scx_bpf_select_cpu_and */
 const volatile bool load_tracking = true; /* false: experiments only */
 const volatile __u64 debug_inject_error_after_ns = 0; /* tests: 0 = never */
+const volatile bool cgroup_weights = false; /* bpf/atlas_cgroup.bpf.h */
 const volatile __u32 cpu_domain[ATLAS_MAX_CPUS]; /* ATLAS_NO_DOMAIN: offline */
 const volatile __u32 cpu_core[ATLAS_MAX_CPUS]; /* index of the CPU's core */
 const volatile __s32 domain_node[ATLAS_MAX_DOMAINS];
@@ -124,10 +125,11 @@ struct task_ctx {
 	u64 allowed_doms[ATLAS_DOM_WORDS];
 	struct atlas_ravg dcyc;
 	u32 dom;
-	u32 weight; /* the weight last seen (p->scx.weight) */
+	u32 weight; /* effective: p->scx.weight as last seen x its cgroup's factor */
 	u32 load_w; /* the weight counted in the domain's load while runnable */
 	s32 slot; /* its task_snaps slot, or -1 */
 	u32 hog;
+	u16 cgroup; /* its cgroup's slot (atlas_cgroup.bpf.h), or ATLAS_NO_CGROUP */
 	bool all_cpus;
 	bool is_kworker;
 	bool runnable;

@@ -29,6 +29,7 @@
 #define SCX_ATLAS_BPF_LOAD_H
 
 #include "bpf/atlas_topo.bpf.h"
+#include "bpf/atlas_cgroup.bpf.h"
 #include "bpf/atlas_ravg.bpf.h"
 
 struct {
@@ -158,7 +159,7 @@ static __always_inline void load_task_runnable(struct task_struct *p, struct tas
 	if (taskc->runnable)
 		return;
 	taskc->runnable = true;
-	taskc->weight = p->scx.weight;
+	taskc->weight = effective_weight(p->scx.weight, taskc->cgroup);
 	taskc->load_w = load_weight(taskc->weight);
 	if (!load_tracking)
 		return;
@@ -349,8 +350,9 @@ static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx
 	snap->dcyc_cur = taskc->dcyc.cur;
 	snap->pid = p->pid;
 	snap->dom = dom;
-	snap->weight = taskc->weight;
+	snap->weight = p->scx.weight;
 	snap->flags = taskc->all_cpus ? ATLAS_TASK_ALL_CPUS : 0;
+	snap->cgroup = taskc->cgroup;
 	snap->allowed_doms[0] = taskc->allowed_doms[0];
 	snap->allowed_doms[1] = taskc->allowed_doms[1];
 	__sync_lock_test_and_set(&snap->uid, taskc->uid);

@@ -27,6 +27,7 @@ const std::vector<std::string> kBalancedOnlyFlags = {
     "evict_guests",
     "kernel_idle_pick",
     "debug_no_load_tracking",
+    "cgroup_weights",
     "load_half_life",
     "interval",
     "tune_interval",
@@ -284,6 +285,7 @@ BalancedOptions ToBalanced(const Options& o) {
   s.evict_guests = o.evict_guests;
   s.kernel_idle_pick = o.kernel_idle_pick;
   s.load_tracking = !o.debug_no_load_tracking;
+  s.cgroup_weights = o.cgroup_weights;
   s.preempt_min_run_ns = Ns(o.preempt_min_run);
   s.greedy_threshold = static_cast<uint32_t>(o.greedy_threshold);
   s.greedy_threshold_x_numa = static_cast<uint32_t>(o.greedy_threshold_x_numa);

@@ -53,6 +53,7 @@ struct Options {
   bool evict_guests = false;
   bool kernel_idle_pick = true;
   bool debug_no_load_tracking = false;
+  bool cgroup_weights = true;
   absl::Duration load_half_life = absl::Seconds(1);
   absl::Duration interval = absl::Seconds(2);
   absl::Duration tune_interval = absl::Milliseconds(100);

@@ -153,7 +153,8 @@ class Balancer {
   // A task's load in the units used (duty cycle, or x capped weight).
   double LoadOf(double duty_cycle, uint32_t weight) const {
     if (!plan_.saturated) return duty_cycle;
-    return duty_cycle * std::min<double>(weight, cap_) / 100.0;
+    return duty_cycle * std::min<double>(weight, cap_) /
+           (100.0 * ATLAS_WEIGHT_SCALE);
   }
   // Reads candidate i's slot again: false if the task is gone or elsewhere
   // by now; else its exact load (cached) and the slot's copy.
@@ -255,7 +256,8 @@ struct ScanState {
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
     uint64_t max_age, double per_half_life, const char* source, uint32_t nd,
-    Candidate* cand, uint32_t* heavy, size_t heavy_room, ScanState* st) {
+    const uint64_t* factors, size_t nr_factors, Candidate* cand,
+    uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
   uint32_t max_weight = st->max_weight;
   int nr_tasks = st->nr_tasks;
@@ -265,7 +267,9 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
   for (; i < n; ++i) {
     const atlas_task_snap& s = slots[i];
     const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
-    const uint32_t w = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
+    const uint32_t w = EffectiveWeight(
+        __atomic_load_n(&s.weight, __ATOMIC_RELAXED),
+        __atomic_load_n(&s.cgroup, __ATOMIC_RELAXED), factors, nr_factors);
     const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
     const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
     if (!((uid != 0) & SlotFresh(at, now, max_age))) continue;
@@ -343,7 +347,8 @@ void Balancer::ScanTasks() {
   for (size_t i = 0; i < nr_slots;) {
     i = ScanUntilHeavy(snapshot_.slots, i, nr_slots, snapshot_.now_ns,
                        snapshot_.max_age_ns, per_half_life, is_source_.data(),
-                       static_cast<uint32_t>(nd), cand_.data(), heavy_.data(),
+                       static_cast<uint32_t>(nd), snapshot_.cgroup_factors,
+                       snapshot_.nr_cgroup_factors, cand_.data(), heavy_.data(),
                        heavy_room, &st);
     if (st.nr_heavy < heavy_room) break;
     heaviest_first(keep);
@@ -377,8 +382,10 @@ bool Balancer::Examine(int i, atlas_task_snap* copy) {
   }
   if (std::isnan(c.load)) {
     const atlas_ravg dcyc = {copy->dcyc, copy->dcyc_cur, copy->updated_at};
-    c.load = LoadOf(RavgAt(dcyc, snapshot_.now_ns, snapshot_.half_life_ns),
-                    copy->weight);
+    c.load = LoadOf(
+        RavgAt(dcyc, snapshot_.now_ns, snapshot_.half_life_ns),
+        EffectiveWeight(copy->weight, copy->cgroup, snapshot_.cgroup_factors,
+                        snapshot_.nr_cgroup_factors));
   }
   return true;
 }
@@ -703,7 +710,7 @@ Plan Balancer::Run() {
   }
   MarkSources();
   ScanTasks();
-  plan_.weight_cap = cap_;
+  plan_.weight_cap = cap_ / ATLAS_WEIGHT_SCALE;  // infinity stays
   plan_.tasks = nr_tasks_;
   if (avg_ > 0) {
     gexcess_.resize(nd);

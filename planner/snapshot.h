@@ -52,6 +52,11 @@ struct LoadSnapshot {
   // load_weight_cap, set from an earlier plan's weight_cap): a task's
   // weight counts in `load` up to it. Infinity: uncapped.
   double weight_cap = std::numeric_limits<double>::infinity();
+  // cgroup weights (planner/cgroup_shares.h): the factor of each cgroup
+  // slot, which BPF applies to its tasks' weights (EffectiveWeight in
+  // task_slots.h); null: none.
+  const uint64_t* cgroup_factors = nullptr;
+  size_t nr_cgroup_factors = 0;
 };
 
 }  // namespace atlas

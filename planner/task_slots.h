@@ -46,6 +46,41 @@ TaskLoad TaskLoadFromSnap(const atlas_task_snap& snap, uint64_t now_ns,
                           uint64_t half_life_ns);
 
 // Whether a slot written at `updated_at` is recent enough at `now_ns`.
+// A task's weight as BPF counts it (bpf/atlas_cgroup.bpf.h's
+// effective_weight, the same rounding): `weight` x its cgroup's factor, x
+// ATLAS_WEIGHT_SCALE.
+inline uint32_t EffectiveWeight(uint32_t weight, uint32_t cgroup,
+                                const uint64_t* factors, size_t nr_factors) {
+  const uint32_t f = static_cast<uint32_t>(
+      factors == nullptr || cgroup >= nr_factors
+          ? 0
+          : __atomic_load_n(&factors[cgroup], __ATOMIC_RELAXED));
+  const uint32_t shift = ATLAS_FACTOR_SHIFT(f);
+  if (f == 0 || shift > 63) return weight * ATLAS_WEIGHT_SCALE;
+  uint64_t w =
+      static_cast<uint64_t>(weight) * ATLAS_WEIGHT_SCALE * ATLAS_FACTOR_MANT(f);
+  w = (w + (shift ? uint64_t{1} << (shift - 1) : 0)) >> shift;
+  return w < 1                      ? 1
+         : w > ATLAS_MAX_EFF_WEIGHT ? ATLAS_MAX_EFF_WEIGHT
+                                    : static_cast<uint32_t>(w);
+}
+
+// A factor (> 0) as BPF reads it: m / 2^s, 24 bits of mantissa.
+inline uint32_t EncodeFactor(double factor) {
+  int exp = 0;
+  const double mant = std::frexp(factor, &exp);  // factor = mant x 2^exp
+  // m = mant x 2^24 (in [2^23, 2^24)), s = 24 - exp, within [0, 63].
+  int shift = 24 - exp;
+  if (shift < 0) return 0xffffffu;  // the largest (2^24 - 1): clamp
+  if (shift > 63) return 1u | (63u << 24);
+  uint64_t m = static_cast<uint64_t>(std::llround(mant * (1 << 24)));
+  if (m >= (1u << 24)) {  // rounded up to 2^24
+    m >>= 1;
+    if (--shift < 0) return 0xffffffu;
+  }
+  return static_cast<uint32_t>(m) | static_cast<uint32_t>(shift) << 24;
+}
+
 inline bool SlotFresh(uint64_t updated_at, uint64_t now_ns,
                       uint64_t max_age_ns) {
   return (now_ns <= updated_at) | (now_ns - updated_at <= max_age_ns);

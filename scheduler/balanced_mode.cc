@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "planner/cgroup_shares.h"
 #include "planner/planner.h"
 #include "scheduler/bpf_load_source.h"
 #include "scheduler/clock.h"
@@ -113,6 +114,27 @@ class StatsHub {
       }
     }
   }
+  // What the last cgroup factors were worked out from.
+  void Cgrouped(const CgroupShares& shares) {
+    std::vector<CgroupSample> busiest;
+    int64_t tracked = 0;
+    for (const CgroupShare& c : shares.shares()) {
+      if (c.slot < 0) continue;
+      ++tracked;
+      if (c.level > 0) {
+        busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
+      }
+    }
+    const size_t keep = std::min<size_t>(busiest.size(), 8);
+    std::partial_sort(busiest.begin(), busiest.begin() + keep, busiest.end(),
+                      [](const CgroupSample& a, const CgroupSample& b) {
+                        return a.runnable > b.runnable;
+                      });
+    busiest.resize(keep);
+    std::lock_guard<std::mutex> lock(mu_);
+    base_.cgroups_tracked = tracked;
+    base_.cgroups = std::move(busiest);
+  }
   absl::StatusOr<StatsSample> Sample() const {
     std::lock_guard<std::mutex> lock(mu_);
     if (sched_ == nullptr) {
@@ -209,6 +231,8 @@ class BalancedMode : public Mode {
 
   absl::Status Attach() override;
   void Step() override;
+  // Works out the cgroups' weight factors and hands them to BPF.
+  void UpdateCgroupFactors();
   bool Exited() const override { return sched_->Exited(); }
   void PrintFinalStats() override { PrintStats(*sched_, "final stats"); }
   void Detach() override {
@@ -227,6 +251,7 @@ class BalancedMode : public Mode {
   std::unique_ptr<BpfLoadSource> source_;
   std::unique_ptr<Planner> planner_;
   StatsHub hub_;
+  CgroupShares cgroup_shares_;
   // Deadlines on CLOCK_MONOTONIC (ns): a wall-clock step (NTP at boot, an
   // administrator's date) must not freeze the planner for its length.
   uint64_t next_balance_ = 0, next_tune_ = 0, next_stats_ = 0;
@@ -280,11 +305,26 @@ absl::Status BalancedMode::Attach() {
   return absl::OkStatus();
 }
 
+void BalancedMode::UpdateCgroupFactors() {
+  cgroup_shares_.Compute(
+      sched_->cgroup_slots(), sched_->nr_cgroup_slots(),
+      sched_->task_snap_slots(), sched_->nr_task_snap_slots(), MonotonicNs(),
+      sched_->load_half_life_ns(), 2 * Ns(options_.interval));
+  uint64_t* out = sched_->cgroup_factors();
+  const std::vector<uint64_t>& factors = cgroup_shares_.factors();
+  for (size_t i = 0; i < factors.size(); ++i) {
+    if (factors[i] != 0)
+      __atomic_store_n(&out[i], factors[i], __ATOMIC_RELAXED);
+  }
+  hub_.Cgrouped(cgroup_shares_);
+}
+
 void BalancedMode::Step() {
   absl::SleepFor(std::min(absl::Milliseconds(50), options_.tune_interval));
   const uint64_t now = MonotonicNs();
   if (now >= next_tune_) {
     hub_.Tuned(planner_->TuneOnce(MonotonicNs()));
+    if (options_.scheduler.cgroup_weights) UpdateCgroupFactors();
     next_tune_ = now + Ns(options_.tune_interval);
   }
   if (options_.load_balance && now >= next_balance_) {

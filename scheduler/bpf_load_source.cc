@@ -12,14 +12,16 @@ void BpfLoadSource::SetWeightCap(double cap) {
   // capped a little less, never more).
   uint32_t w = 0;
   if (std::isfinite(cap)) {
-    w = static_cast<uint32_t>(std::clamp(std::ceil(cap), 1.0, 1e9));
+    w = static_cast<uint32_t>(
+        std::clamp(std::ceil(cap * ATLAS_WEIGHT_SCALE), 1.0, 1e9));
   }
   sched_->SetLoadWeightCap(w);
 }
 
 void BpfLoadSource::ReadSnapshot(uint64_t now_ns, LoadSnapshot* out) {
   const uint32_t cap = sched_->LoadWeightCap();
-  out->weight_cap = cap ? cap : std::numeric_limits<double>::infinity();
+  out->weight_cap = cap ? static_cast<double>(cap) / ATLAS_WEIGHT_SCALE
+                        : std::numeric_limits<double>::infinity();
   out->domains.clear();
   for (const DomainLoad& d : sched_->ReadDomainLoads(now_ns)) {
     out->domains.push_back({d.load, d.runnable});
@@ -30,6 +32,9 @@ void BpfLoadSource::ReadSnapshot(uint64_t now_ns, LoadSnapshot* out) {
   out->now_ns = now_ns;
   out->half_life_ns = sched_->load_half_life_ns();
   out->max_age_ns = max_age_ns_;
+  out->cgroup_factors =
+      sched_->cgroup_weights() ? sched_->cgroup_factors() : nullptr;
+  out->nr_cgroup_factors = sched_->nr_cgroup_slots();
 }
 
 }  // namespace atlas

@@ -56,6 +56,8 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
   ro->evict_guests = config.evict_guests;
   ro->kernel_idle_pick = config.kernel_idle_pick;
   ro->load_tracking = config.load_tracking;
+  ro->cgroup_weights = config.cgroup_weights;
+  sched->cgroup_weights_ = config.cgroup_weights;
   ro->debug_inject_error_after_ns = config.debug_inject_error_after_ns;
   skel->struct_ops.atlas_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
@@ -121,6 +123,18 @@ absl::Status BpfScheduler::MapShared() {
   p = map(skel_->maps.cpu_busy, sizeof(atlas_cpu_busy) * kMaxCpus, "cpu_busy");
   if (!p.ok()) return p.status();
   cpu_busy_ = static_cast<const atlas_cpu_busy*>(*p);
+  p = map(skel_->maps.cgroups, sizeof(atlas_cgroup) * ATLAS_MAX_CGROUPS,
+          "cgroups");
+  if (!p.ok()) return p.status();
+  cgroups_ = static_cast<const atlas_cgroup*>(*p);
+  void* f = mmap(nullptr, sizeof(uint64_t) * ATLAS_MAX_CGROUPS,
+                 PROT_READ | PROT_WRITE, MAP_SHARED,
+                 bpf_map__fd(skel_->maps.cgroup_factors), 0);
+  if (f == MAP_FAILED) {
+    return absl::InternalError(absl::StrCat(
+        "cannot mmap the BPF map cgroup_factors: ", ErrnoText(errno)));
+  }
+  cgroup_factors_ = static_cast<uint64_t*>(f);
   return absl::OkStatus();
 }
 
@@ -150,6 +164,13 @@ BpfScheduler::~BpfScheduler() {
   if (cpu_busy_) {
     munmap(const_cast<atlas_cpu_busy*>(cpu_busy_),
            sizeof(atlas_cpu_busy) * kMaxCpus);
+  }
+  if (cgroups_) {
+    munmap(const_cast<atlas_cgroup*>(cgroups_),
+           sizeof(atlas_cgroup) * ATLAS_MAX_CGROUPS);
+  }
+  if (cgroup_factors_) {
+    munmap(cgroup_factors_, sizeof(uint64_t) * ATLAS_MAX_CGROUPS);
   }
 }
 
@@ -214,7 +235,7 @@ std::vector<DomainLoad> BpfScheduler::ReadDomainLoads(uint64_t now_ns) const {
   std::lock_guard<std::mutex> lock(load_mu_);
   for (int d = 0; d < nr_domains_; ++d) {
     load_avgs_[d].Advance(sums[d], now_ns);
-    out[d].load = load_avgs_[d].weight() / 100.0;
+    out[d].load = load_avgs_[d].weight() / (100.0 * ATLAS_WEIGHT_SCALE);
     out[d].runnable = load_avgs_[d].runnable();
   }
   return out;
@@ -224,6 +245,12 @@ size_t BpfScheduler::nr_task_snap_slots() const {
   const uint32_t used =
       __atomic_load_n(&skel_->bss->task_slots_used, __ATOMIC_ACQUIRE);
   return std::min<size_t>(used, ATLAS_MAX_TASK_SLOTS);
+}
+
+size_t BpfScheduler::nr_cgroup_slots() const {
+  const uint32_t used =
+      __atomic_load_n(&skel_->bss->cgroup_slots_used, __ATOMIC_ACQUIRE);
+  return std::min<size_t>(used, ATLAS_MAX_CGROUPS);
 }
 
 std::vector<atlas_task_snap> BpfScheduler::ReadTaskSnaps() const {

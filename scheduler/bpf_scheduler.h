@@ -45,6 +45,7 @@ struct SchedulerConfig {
   bool evict_guests = false;     // slice end: send guests back home
   bool kernel_idle_pick = true;  // scx_bpf_select_cpu_and where it exists
   bool load_tracking = true;     // false: experiments only
+  bool cgroup_weights = true;    // bpf/atlas_cgroup.bpf.h
   uint64_t load_half_life_ns = 1'000'000'000;
   uint64_t debug_inject_error_after_ns = 0;  // 0 = never (tests only)
   uint32_t timeout_ms = 0;  // sched_ext watchdog; 0 = the kernel's default
@@ -109,6 +110,12 @@ class BpfScheduler {
   // and how many are in use: [0, nr_task_snap_slots()).
   const atlas_task_snap* task_snap_slots() const { return task_snaps_; }
   size_t nr_task_snap_slots() const;
+  // The cgroup slots (mmap'ed, read-only), [0, nr_cgroup_slots()) in use,
+  // and the factors userspace writes (mmap'ed; bpf/atlas_cgroup.bpf.h).
+  const atlas_cgroup* cgroup_slots() const { return cgroups_; }
+  size_t nr_cgroup_slots() const;
+  uint64_t* cgroup_factors() const { return cgroup_factors_; }
+  bool cgroup_weights() const { return cgroup_weights_; }
   // Busy nanoseconds of each CPU id since load; no syscall.
   std::vector<uint64_t> ReadCpuBusy() const;
 
@@ -150,6 +157,9 @@ class BpfScheduler {
   const atlas_dom_cpu_load* dom_cpu_loads_ = nullptr;
   const atlas_task_snap* task_snaps_ = nullptr;
   const atlas_cpu_busy* cpu_busy_ = nullptr;
+  const atlas_cgroup* cgroups_ = nullptr;
+  uint64_t* cgroup_factors_ = nullptr;
+  bool cgroup_weights_ = false;
   // Domain load averages, advanced by every ReadDomainLoads (the planner's
   // and the stats server's threads both read).
   mutable std::mutex load_mu_;

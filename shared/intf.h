@@ -124,10 +124,51 @@ struct atlas_task_snap {
 	__u64 dcyc; /* duty cycle avg at updated_at, x ATLAS_LOAD_ONE */
 	__u32 pid;
 	__u32 dom;
-	__u32 weight;
-	__u32 flags;
+	__u32 weight; /* p->scx.weight: 100 = nice 0 (not the cgroup-scaled one) */
+	__u16 flags;
+	__u16 cgroup; /* its cgroup's slot in `cgroups`, or ATLAS_NO_CGROUP */
 	__u64 allowed_doms[ATLAS_DOM_WORDS]; /* domains its cpumask intersects */
 	__u64 dcyc_cur; /* 0 or ATLAS_LOAD_ONE: runnable at updated_at */
+};
+
+/*
+ * cgroup CPU weights (--cgroup_weights). BPF keeps one slot per cgroup in
+ * the mmap'able array `cgroups` (ops.cgroup_init takes one, cgroup_exit
+ * frees it: id 0; slots in use are below the global cgroup_slots_used),
+ * and the task snapshots say which slot a task's cgroup has. From these the
+ * planner works out, every tune interval, each cgroup's factor: a task's
+ * effective weight is its own weight x factor (x ATLAS_WEIGHT_SCALE), the
+ * product, down from the root, of each level's cpu.weight over the weight
+ * active inside that cgroup (its runnable tasks' weights and its active
+ * children's cpu.weight), so that a cgroup's tasks together weigh what its
+ * cpu.weight says among its siblings, as with the kernel's group
+ * scheduling. Userspace writes the factors into the mmap'able array
+ * cgroup_factors (0: none yet, 1.0); BPF uses the effective weight for
+ * vtime and loads. The root cgroup's tasks keep their own weight.
+ *
+ * A factor is a small float, so that deep or lopsided trees keep their
+ * precision: the top 8 bits a shift s, the low 24 a mantissa m, the value
+ * m / 2^s (ATLAS_FACTOR_SHIFT/_MANT).
+ */
+#define ATLAS_MAX_CGROUPS 4096
+#define ATLAS_NO_CGROUP 0xffffu
+#define ATLAS_FACTOR_MANT(f) ((f) & 0xffffffu)
+#define ATLAS_FACTOR_SHIFT(f) ((f) >> 24)
+/*
+ * BPF's task weights (vtime, domain loads, load_weight_cap) are effective
+ * weights: p->scx.weight x its cgroup's factor x ATLAS_WEIGHT_SCALE, so
+ * that a cgroup's share split over many tasks keeps its precision (100 /
+ * 150 tasks is 682.67, counted as 683, not 1). Loads read by userspace are
+ * divided back: 100 x ATLAS_WEIGHT_SCALE is one nice-0 task.
+ */
+#define ATLAS_WEIGHT_SCALE 1024
+#define ATLAS_MAX_EFF_WEIGHT (1u << 30)
+struct atlas_cgroup {
+	__u64 id; /* cgroup id (its kernfs node id); 0 = a free slot */
+	__u64 parent_id; /* 0 for the root */
+	__u32 weight; /* cpu.weight: 1..10000, 100 by default */
+	__u32 level; /* 0: the root */
+	__u64 pad;
 };
 
 /*
@@ -253,6 +294,8 @@ ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_load) == 64, "atlas_dom_load: 1 cach
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_dom_cpu_load) == 64, "atlas_dom_cpu_load: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_task_snap) == 64, "atlas_task_snap: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_cgroup) == 32, "atlas_cgroup has no padding");
+ATLAS_STATIC_ASSERT(ATLAS_MAX_CGROUPS < ATLAS_NO_CGROUP, "cgroup slots fit in 16 bits");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_queued_task) == 64, "atlas_queued_task: 1 cache line");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_dispatched_task) == 32,

@@ -41,6 +41,8 @@ ATLAS_STAT(MIGRATE_STALE, migrate_stale, "migrations dropped: the PID now names 
 ATLAS_STAT(AFFINITY_CHANGE, affinity_change, "set_cpumask moved a task to another domain")
 ATLAS_STAT(TASK_CTX_MISSING, task_ctx_missing, "a task without a context (should stay 0)")
 ATLAS_STAT(TASK_NO_SLOT, task_no_slot, "a new task found no free task_snaps slot (more tasks than ATLAS_MAX_TASK_SLOTS): the planner cannot see or move it")
+ATLAS_STAT(CGROUP_MOVE, cgroup_move, "a task moved to another cgroup (its effective weight recomputed)")
+ATLAS_STAT(CGROUP_NO_SLOT, cgroup_no_slot, "a new cgroup found no free slot (more than ATLAS_MAX_CGROUPS): its tasks keep their own weight")
 ATLAS_STAT(USER_QUEUED, user_queued, "user mode: tasks sent to the userspace policy")
 ATLAS_STAT(USER_DISPATCH, user_dispatch, "user mode: tasks dispatched as the userspace policy decided")
 ATLAS_STAT(USER_KERNEL_DISPATCH, user_kernel_dispatch, "user mode: per-CPU kthreads dispatched by BPF directly (bypass)")

@@ -85,6 +85,15 @@ const StatsField kTopFields[] = {
      "per BPF program of the loaded scheduler: the instructions the kernel's "
      "verifier processed to load it (its cost to the verifier; tools/test "
      "checks it against results/verifier/baseline.tsv)"},
+    {"cgroups_tracked", "I64",
+     "cgroups scx_atlas keeps a weight factor for (--cgroup_weights); -1 "
+     "when off or in user mode",
+     "atlas_cgroups_tracked", MetricKind::kGauge, 1},
+    {"cgroups", "Array:cgroup",
+     "the 8 cgroups with the most runnable tasks below them (the root "
+     "excluded): id (the inode number of its directory), level, weight "
+     "(cpu.weight), factor (its own tasks' effective weight over their "
+     "weight), runnable (summed duty cycles of its subtree's tasks)"},
     {"nodes", "Dict:U64:node", "per NUMA node"},
     {"domains", "Dict:U64:domain", "per domain (LLC by default)"},
 };
@@ -136,5 +145,16 @@ const StatsField kDomainFields[] = {
      MetricKind::kGauge, 1},
 };
 const size_t kNrDomainFields = std::size(kDomainFields);
+
+const StatsField kCgroupFields[] = {
+    {"id", "U64", "cgroup id: the inode number of its directory"},
+    {"level", "U64", "depth below the root (1: a top-level cgroup)"},
+    {"weight", "U64", "cpu.weight"},
+    {"factor", "F64",
+     "its own tasks' effective weight over their weight (what its share "
+     "and its ancestors' leave each of them)"},
+    {"runnable", "F64", "summed duty cycles of the tasks below it"},
+};
+const size_t kNrCgroupFields = std::size(kCgroupFields);
 
 }  // namespace atlas

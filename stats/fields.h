@@ -43,6 +43,8 @@ extern const StatsField kNodeFields[];
 extern const size_t kNrNodeFields;
 extern const StatsField kDomainFields[];
 extern const size_t kNrDomainFields;
+extern const StatsField kCgroupFields[];
+extern const size_t kNrCgroupFields;
 
 }  // namespace atlas
 

@@ -193,6 +193,14 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
     };
   }
 
+  json cgroups = json::array();
+  for (const CgroupSample& c : now.cgroups) {
+    cgroups.push_back({{"id", c.id},
+                       {"level", c.level},
+                       {"weight", c.weight},
+                       {"factor", c.factor},
+                       {"runnable", c.runnable}});
+  }
   const uint64_t passes =
       now.balance_passes -
       (prev ? std::min(prev->balance_passes, now.balance_passes) : 0);
@@ -231,6 +239,8 @@ json BuildReport(const StatsSample& now, const StatsSample* prev) {
       {"page_faults", now.page_faults},
       {"heap_allocs", now.heap_allocs},
       {"verified_insns", now.verified_insns},
+      {"cgroups_tracked", now.cgroups_tracked},
+      {"cgroups", cgroups},
       {"nodes", node_json},
       {"domains", domains},
   };
@@ -244,6 +254,8 @@ json StatsMeta() {
        MetaOf("node", "one NUMA node", false, kNodeFields, kNrNodeFields)},
       {"domain", MetaOf("domain", "one scheduling domain", false, kDomainFields,
                         kNrDomainFields)},
+      {"cgroup", MetaOf("cgroup", "one cgroup (--cgroup_weights)", false,
+                        kCgroupFields, kNrCgroupFields)},
   };
 }
 
@@ -266,6 +278,8 @@ std::string DescribeStats() {
           kNodeFields + kNrNodeFields);
   section("domain", "one scheduling domain (top.domains)", kDomainFields,
           kDomainFields + kNrDomainFields);
+  section("cgroup", "one cgroup (top.cgroups)", kCgroupFields,
+          kCgroupFields + kNrCgroupFields);
   out += "[events] BPF event counters (top.events)\n";
   const char* helps[ATLAS_NR_STATS] = {
 #define ATLAS_STAT(id, name, help) help,

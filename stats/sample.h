@@ -29,6 +29,15 @@ struct DomainSample {
   bool kick_greedy = false;      // may be kicked to steal
 };
 
+// One cgroup (--cgroup_weights; planner/cgroup_shares.h).
+struct CgroupSample {
+  uint64_t id = 0;      // the cgroup id (inode number of its directory)
+  uint32_t level = 0;   // 0: the root
+  uint32_t weight = 0;  // cpu.weight
+  double factor = 1;    // its tasks' weight multiplier
+  double runnable = 0;  // summed duty cycles of its subtree's tasks
+};
+
 struct StatsSample {
   std::string mode = "balanced";
   uint64_t at_ns = 0;       // CLOCK_MONOTONIC when sampled
@@ -52,6 +61,8 @@ struct StatsSample {
   std::string last_exit;
   // Per BPF program of this load: the instructions the verifier processed.
   std::map<std::string, uint64_t> verified_insns;
+  int64_t cgroups_tracked = -1;       // cgroups with a slot; -1: off
+  std::vector<CgroupSample> cgroups;  // the busiest, most runnable first
   // User mode (--mode=user); zero / -1 in balanced mode.
   uint64_t user_scheduled = 0;  // tasks held by the userspace policy
   uint64_t user_running = 0;    // tasks running on a CPU
