@@ -115,6 +115,15 @@ static __always_inline u64 domain_slice(u32 dom)
 	return slice < slice_min_ns ? slice_min_ns : slice;
 }
 
+/* A nice-0 task's weight (effective weights are x ATLAS_WEIGHT_SCALE). */
+#define ATLAS_NICE0_WEIGHT (100 * ATLAS_WEIGHT_SCALE)
+
+/* `ns` of the task's running in vtime: ns x 100 / weight. */
+static __always_inline u64 to_vtime(struct task_ctx *taskc, u64 ns)
+{
+	return ns * ATLAS_NICE0_WEIGHT / (taskc->weight ?: ATLAS_NICE0_WEIGHT);
+}
+
 /*
  * The slice of a task that runs in domain `dom` now. With cgroup weights,
  * a task lighter than a nice-0 one gets a slice shortened in proportion
@@ -126,12 +135,11 @@ static __always_inline u64 domain_slice(u32 dom)
  */
 static __always_inline u64 task_slice(struct task_ctx *taskc, u32 dom)
 {
-	const u64 nice0 = 100 * ATLAS_WEIGHT_SCALE;
 	u64 slice = domain_slice(dom);
 
-	if (!cgroup_weights || taskc->weight >= nice0)
+	if (!cgroup_weights || taskc->weight >= ATLAS_NICE0_WEIGHT)
 		return slice;
-	slice = slice * taskc->weight / nice0;
+	slice = slice * taskc->weight / ATLAS_NICE0_WEIGHT;
 	return slice < slice_min_ns ? slice_min_ns : slice;
 }
 
@@ -157,12 +165,11 @@ static __always_inline u64 lead_cap(u64 queued)
  */
 static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
 {
-	const u64 nice0 = 100 * ATLAS_WEIGHT_SCALE;
 	u64 behind = slice_max_ns;
 	u64 floor;
 
-	if (taskc->weight && taskc->weight < nice0)
-		behind = slice_max_ns * nice0 / taskc->weight;
+	if (taskc->weight && taskc->weight < ATLAS_NICE0_WEIGHT)
+		behind = to_vtime(taskc, slice_max_ns);
 	floor = dom_state_of(dom)->vtime_now - behind;
 
 	if (time_before(taskc->vtime, floor))
@@ -171,19 +178,29 @@ static __always_inline u64 clamp_vtime_floor(struct task_ctx *taskc, u32 dom)
 }
 
 /*
+ * The task's deadline at its vtime: vtime plus its runtime since it woke
+ * up (at most a slice) in vtime. Also the one the running task of a CPU is
+ * judged by (cpu_run).
+ */
+static __always_inline u64 running_deadline(struct task_ctx *taskc)
+{
+	u64 exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
+
+	return taskc->vtime + to_vtime(taskc, exec);
+}
+
+/*
  * The deadline of a task about to be queued in `dsq` (of domain `dom`),
  * with the task's vtime clamped both ways (see the top of this file).
  */
 static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 dsq)
 {
-	u64 vtime_now = dom_state_of(dom)->vtime_now, exec, deadline, limit;
+	u64 vtime_now = dom_state_of(dom)->vtime_now, deadline, limit;
 
 	if (fifo_sched)
 		return 0;
 	clamp_vtime_floor(taskc, dom);
-	exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
-	deadline = taskc->vtime +
-		   exec * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
+	deadline = running_deadline(taskc);
 	if (!lag_budget_ns)
 		return deadline;
 	limit = vtime_now + lead_cap(scx_bpf_dsq_nr_queued(dsq));
@@ -196,19 +213,10 @@ static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 ds
 	return deadline;
 }
 
-/* The deadline the running task of a CPU is judged by (cpu_run). */
-static __always_inline u64 running_deadline(struct task_ctx *taskc)
-{
-	u64 exec = taskc->exec_since_wake < slice_max_ns ? taskc->exec_since_wake : slice_max_ns;
-
-	return taskc->vtime +
-	       exec * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
-}
-
 /* Charges `ns` of running to the task (at stop, and at every tick). */
 static __always_inline void charge(struct task_ctx *taskc, u64 ns)
 {
-	taskc->vtime += ns * 100 * ATLAS_WEIGHT_SCALE / (taskc->weight ?: 100 * ATLAS_WEIGHT_SCALE);
+	taskc->vtime += to_vtime(taskc, ns);
 	taskc->exec_since_wake += ns;
 	account_busy(ns);
 }
