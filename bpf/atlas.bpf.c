@@ -515,39 +515,17 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_cgroup_init, struct cgroup *cgrp,
 			     struct scx_cgroup_init_args *args)
 {
-	struct cgroup_ctx *cgc;
-
-	if (!cgroup_weights)
-		return 0;
-	cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!cgc)
-		return -ENOMEM;
-	cgc->slot = cgroup_slot_alloc(cgrp, args->weight);
-	return 0;
+	return cgroup_init_slot(cgrp, args->weight);
 }
 
 void BPF_STRUCT_OPS(atlas_cgroup_exit, struct cgroup *cgrp)
 {
-	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
-
-	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
-		return;
-	cgroup_slot_free(cgc->slot);
-	cgc->slot = ATLAS_NO_CGROUP;
+	cgroup_exit_slot(cgrp);
 }
 
 void BPF_STRUCT_OPS(atlas_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
 {
-	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
-	struct atlas_cgroup *info;
-	u32 slot;
-
-	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
-		return;
-	slot = cgc->slot;
-	info = bpf_map_lookup_elem(&cgroups, &slot);
-	if (info)
-		info->weight = weight;
+	cgroup_set_slot_weight(cgrp, weight);
 }
 
 void BPF_STRUCT_OPS(atlas_cgroup_move, struct task_struct *p, struct cgroup *from,

@@ -17,11 +17,18 @@
  *
  * Scale: a factor is m / 2^s (shared/intf.h); an effective weight is x
  * ATLAS_WEIGHT_SCALE, at least 1 and at most ATLAS_MAX_EFF_WEIGHT.
+ *
+ * Both modes' programs include this file: the slots, the factors and the
+ * bodies of the cgroup ops are the same; who works the factors out
+ * differs (balanced mode: the planner, from the task snapshots; user mode:
+ * usersched/cgroup_weigher, from each slot's runnable time).
  */
 #ifndef SCX_ATLAS_BPF_CGROUP_H
 #define SCX_ATLAS_BPF_CGROUP_H
 
-#include "bpf/atlas_ctx.bpf.h"
+#include "bpf/atlas_common.bpf.h"
+
+const volatile bool cgroup_weights = false; /* --cgroup_weights */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -73,6 +80,18 @@ static __always_inline u16 cgroup_slot_of(struct cgroup *cgrp)
 		return ATLAS_NO_CGROUP;
 	cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
 	return cgc ? (u16)cgc->slot : ATLAS_NO_CGROUP;
+}
+
+/* The id of the cgroup in `slot`, or 0. */
+static __always_inline u64 cgroup_slot_id(u16 slot)
+{
+	u32 key = slot;
+	struct atlas_cgroup *info;
+
+	if (key >= ATLAS_MAX_CGROUPS)
+		return 0;
+	info = bpf_map_lookup_elem(&cgroups, &key);
+	return info ? info->id : 0;
 }
 
 /*
@@ -142,6 +161,46 @@ static __always_inline void cgroup_slot_free(u32 slot)
 	if (factor)
 		*factor = 0;
 	bpf_map_push_elem(&free_cgroup_slots, &slot, 0);
+}
+
+/* ops.cgroup_init: a slot for the new cgroup. */
+static __always_inline s32 cgroup_init_slot(struct cgroup *cgrp, u32 weight)
+{
+	struct cgroup_ctx *cgc;
+
+	if (!cgroup_weights)
+		return 0;
+	cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cgc)
+		return -ENOMEM;
+	cgc->slot = cgroup_slot_alloc(cgrp, weight);
+	return 0;
+}
+
+/* ops.cgroup_exit: its slot back to the free ones. */
+static __always_inline void cgroup_exit_slot(struct cgroup *cgrp)
+{
+	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
+
+	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
+		return;
+	cgroup_slot_free(cgc->slot);
+	cgc->slot = ATLAS_NO_CGROUP;
+}
+
+/* ops.cgroup_set_weight: the slot's cpu.weight. */
+static __always_inline void cgroup_set_slot_weight(struct cgroup *cgrp, u32 weight)
+{
+	struct cgroup_ctx *cgc = bpf_cgrp_storage_get(&cgroup_ctxs, cgrp, 0, 0);
+	struct atlas_cgroup *info;
+	u32 slot;
+
+	if (!cgc || cgc->slot >= ATLAS_MAX_CGROUPS)
+		return;
+	slot = cgc->slot;
+	info = bpf_map_lookup_elem(&cgroups, &slot);
+	if (info)
+		info->weight = weight;
 }
 
 #endif /* SCX_ATLAS_BPF_CGROUP_H */

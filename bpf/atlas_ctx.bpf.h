@@ -39,7 +39,6 @@ const volatile bool evict_guests = false; /* the old ENQ_LAST eviction */
 const volatile bool kernel_idle_pick = true; /* scx_bpf_select_cpu_and */
 const volatile bool load_tracking = true; /* false: experiments only */
 const volatile __u64 debug_inject_error_after_ns = 0; /* tests: 0 = never */
-const volatile bool cgroup_weights = false; /* bpf/atlas_cgroup.bpf.h */
 const volatile __u32 cpu_domain[ATLAS_MAX_CPUS]; /* ATLAS_NO_DOMAIN: offline */
 const volatile __u32 cpu_core[ATLAS_MAX_CPUS]; /* index of the CPU's core */
 const volatile __s32 domain_node[ATLAS_MAX_DOMAINS];

@@ -32,8 +32,15 @@
  * - If userspace stops answering, the kernel's watchdog (timeout_ms, set
  *   by userspace from --watchdog_timeout) ejects the scheduler and every
  *   task returns to the default scheduler.
+ *
+ * cgroup weights (--cgroup_weights): the cgroup slots and ops of
+ * bpf/atlas_cgroup.bpf.h, and per slot the time its tasks were runnable
+ * (cgroup_runnable: from ops.runnable to ops.quiescent, summed at
+ * quiescent, at every tick of a running task and at a move), from which
+ * usersched/cgroup_weigher works the factors out. Each queued task carries
+ * its cgroup and its effective weight.
  */
-#include "bpf/atlas_common.bpf.h"
+#include "bpf/atlas_cgroup.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
@@ -58,6 +65,8 @@ __u64 nr_shared_queued; /* tasks in SHARED_DSQ, as of the last dispatch */
 struct utask_ctx {
 	u64 enq_cnt;
 	u64 started_at;
+	u64 runnable_at; /* 0: not runnable (or cgroup weights off) */
+	u16 cgroup; /* its cgroup's slot, or ATLAS_NO_CGROUP */
 };
 
 struct {
@@ -69,7 +78,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096 * sizeof(struct atlas_queued_task));
+	/* ~6000 records of 88 bytes (80 and the ring's header) */
+	__uint(max_entries, 512 * 1024);
 } queued SEC(".maps");
 
 struct {
@@ -84,6 +94,32 @@ struct {
 	__type(key, u32);
 	__type(value, struct atlas_user_cpu);
 } user_cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ATLAS_MAX_CGROUPS);
+	__type(key, u32);
+	__type(value, struct atlas_cgroup_runnable);
+} cgroup_runnable SEC(".maps");
+
+/* The task's runnable time since runnable_at goes to its cgroup's slot. */
+static __always_inline void account_runnable(struct task_struct *p, struct utask_ctx *tctx, u64 now)
+{
+	struct atlas_cgroup_runnable *cr;
+	u32 slot = tctx->cgroup;
+	u64 d;
+
+	if (!tctx->runnable_at || slot >= ATLAS_MAX_CGROUPS)
+		return;
+	d = now - tctx->runnable_at;
+	tctx->runnable_at = now;
+	cr = bpf_map_lookup_elem(&cgroup_runnable, &slot);
+	if (!cr || (s64)d <= 0)
+		return;
+	__sync_fetch_and_add(&cr->runnable_ns, d);
+	__sync_fetch_and_add(&cr->weighted_ns, d * p->scx.weight);
+}
 
 struct heartbeat {
 	struct bpf_timer timer;
@@ -156,6 +192,10 @@ void BPF_STRUCT_OPS(atlasu_enqueue, struct task_struct *p, u64 enq_flags)
 	msg->vtime = p->scx.dsq_vtime;
 	msg->enq_cnt = tctx->enq_cnt;
 	bpf_probe_read_kernel_str(msg->comm, sizeof(msg->comm), p->comm);
+	msg->cgroup = tctx->cgroup;
+	msg->cgroup_id = cgroup_slot_id(tctx->cgroup);
+	msg->eff_weight = effective_weight(p->scx.weight, tctx->cgroup);
+	msg->pad = 0;
 	bpf_ringbuf_submit(msg, 0);
 	stat_inc(ATLAS_STAT_USER_QUEUED);
 }
@@ -260,9 +300,83 @@ void BPF_STRUCT_OPS(atlasu_stopping, struct task_struct *p, bool runnable)
 
 s32 BPF_STRUCT_OPS(atlasu_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
-	if (!bpf_task_storage_get(&utask_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+	struct utask_ctx *tctx;
+
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tctx)
 		return -ENOMEM;
+	tctx->cgroup = cgroup_slot_of(args->cgroup);
 	return 0;
+}
+
+void BPF_STRUCT_OPS(atlasu_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct utask_ctx *tctx;
+
+	if (!cgroup_weights)
+		return;
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	if (tctx)
+		tctx->runnable_at = bpf_ktime_get_ns() ?: 1;
+}
+
+void BPF_STRUCT_OPS(atlasu_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	struct utask_ctx *tctx;
+
+	if (!cgroup_weights)
+		return;
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	if (!tctx)
+		return;
+	account_runnable(p, tctx, bpf_ktime_get_ns());
+	tctx->runnable_at = 0;
+}
+
+void BPF_STRUCT_OPS(atlasu_tick, struct task_struct *p)
+{
+	struct utask_ctx *tctx;
+
+	if (!cgroup_weights)
+		return;
+	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	if (!tctx)
+		return;
+	/* A running task is runnable: one that was already when the scheduler
+	 * attached starts counting here. */
+	if (!tctx->runnable_at)
+		tctx->runnable_at = bpf_ktime_get_ns() ?: 1;
+	else
+		account_runnable(p, tctx, bpf_ktime_get_ns());
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(atlasu_cgroup_init, struct cgroup *cgrp,
+			     struct scx_cgroup_init_args *args)
+{
+	return cgroup_init_slot(cgrp, args->weight);
+}
+
+void BPF_STRUCT_OPS(atlasu_cgroup_exit, struct cgroup *cgrp)
+{
+	cgroup_exit_slot(cgrp);
+}
+
+void BPF_STRUCT_OPS(atlasu_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+	cgroup_set_slot_weight(cgrp, weight);
+}
+
+/* The time so far counts for the old cgroup, the rest for the new one. */
+void BPF_STRUCT_OPS(atlasu_cgroup_move, struct task_struct *p, struct cgroup *from,
+		    struct cgroup *to)
+{
+	struct utask_ctx *tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+
+	if (!tctx)
+		return;
+	account_runnable(p, tctx, bpf_ktime_get_ns());
+	tctx->cgroup = cgroup_slot_of(to);
+	stat_inc(ATLAS_STAT_CGROUP_MOVE);
 }
 
 /*
@@ -338,6 +452,13 @@ struct sched_ext_ops atlas_user_ops = {
 	.running = (void *)atlasu_running,
 	.stopping = (void *)atlasu_stopping,
 	.init_task = (void *)atlasu_init_task,
+	.runnable = (void *)atlasu_runnable,
+	.quiescent = (void *)atlasu_quiescent,
+	.tick = (void *)atlasu_tick,
+	.cgroup_init = (void *)atlasu_cgroup_init,
+	.cgroup_exit = (void *)atlasu_cgroup_exit,
+	.cgroup_set_weight = (void *)atlasu_cgroup_set_weight,
+	.cgroup_move = (void *)atlasu_cgroup_move,
 	.init = (void *)atlasu_init,
 	.exit = (void *)atlasu_exit,
 	.flags = SCX_OPS_ENQ_LAST,

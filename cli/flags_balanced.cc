@@ -55,10 +55,6 @@ ABSL_FLAG(bool, kernel_idle_pick, true,
 ABSL_FLAG(bool, debug_no_load_tracking, false,
           "Testing: do not track domain loads (the planner then sees none); "
           "measures what load tracking costs the fast path.");
-ABSL_FLAG(bool, cgroup_weights, true,
-          "Honour cgroup CPU weights (cpu.weight, systemd's CPUWeight=): a "
-          "cgroup's tasks together weigh what its cpu.weight says among its "
-          "siblings, at every level; false: per-task weights only.");
 ABSL_FLAG(absl::Duration, load_half_life, absl::Seconds(1),
           "Half-life of the duty-cycle and load running averages.");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(2),
@@ -112,7 +108,6 @@ void ReadBalancedFlags(Options* o) {
   o->evict_guests = absl::GetFlag(FLAGS_evict_guests);
   o->kernel_idle_pick = absl::GetFlag(FLAGS_kernel_idle_pick);
   o->debug_no_load_tracking = absl::GetFlag(FLAGS_debug_no_load_tracking);
-  o->cgroup_weights = absl::GetFlag(FLAGS_cgroup_weights);
   o->load_half_life = absl::GetFlag(FLAGS_load_half_life);
   o->interval = absl::GetFlag(FLAGS_interval);
   o->tune_interval = absl::GetFlag(FLAGS_tune_interval);

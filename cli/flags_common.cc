@@ -51,6 +51,11 @@ ABSL_FLAG(absl::Duration, lag_budget, absl::Seconds(1),
           "by the tasks queued: a task of any weight waits about this long "
           "plus one round of the queue at most. 0 = pure weighted vtime "
           "(a nice-19 task behind many hogs can wait until the watchdog).");
+ABSL_FLAG(bool, cgroup_weights, true,
+          "Honour cgroup CPU weights (cpu.weight, systemd's CPUWeight=): a "
+          "cgroup's tasks together weigh what its cpu.weight says among its "
+          "siblings, at every level; false: per-task weights only. Both "
+          "modes (user mode: each queued task's eff_weight).");
 ABSL_FLAG(absl::Duration, watchdog_timeout, absl::ZeroDuration(),
           "The kernel ejects the scheduler when a runnable task waits this "
           "long (sched_ext's timeout_ms, at most 30s). 0 = 5s in user mode, "
@@ -78,6 +83,7 @@ void ReadCommonFlags(Options* o) {
   o->metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o->lag_budget = absl::GetFlag(FLAGS_lag_budget);
   o->watchdog_timeout = absl::GetFlag(FLAGS_watchdog_timeout);
+  o->cgroup_weights = absl::GetFlag(FLAGS_cgroup_weights);
 }
 
 }  // namespace atlas

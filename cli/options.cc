@@ -27,7 +27,6 @@ const std::vector<std::string> kBalancedOnlyFlags = {
     "evict_guests",
     "kernel_idle_pick",
     "debug_no_load_tracking",
-    "cgroup_weights",
     "load_half_life",
     "interval",
     "tune_interval",
@@ -313,6 +312,7 @@ user::UserOptions ToUser(const Options& o) {
   u.policy = o.user_policy;
   u.slice_ns = Ns(o.user_slice);
   u.lag_budget_ns = Ns(o.lag_budget);
+  u.cgroup_weights = o.cgroup_weights;
   u.watchdog_timeout_ms = o.watchdog_timeout == absl::ZeroDuration()
                               ? 5000
                               : static_cast<uint32_t>(absl::ToInt64Milliseconds(

@@ -35,6 +35,7 @@ struct Options {
   std::string stats_socket;
   std::string metrics_listen;
   absl::Duration lag_budget = absl::Seconds(1);
+  bool cgroup_weights = true;  // both modes
   absl::Duration watchdog_timeout = absl::ZeroDuration();
   absl::Duration debug_load_delay = absl::ZeroDuration();
 
@@ -53,7 +54,6 @@ struct Options {
   bool evict_guests = false;
   bool kernel_idle_pick = true;
   bool debug_no_load_tracking = false;
-  bool cgroup_weights = true;
   absl::Duration load_half_life = absl::Seconds(1);
   absl::Duration interval = absl::Seconds(2);
   absl::Duration tune_interval = absl::Milliseconds(100);

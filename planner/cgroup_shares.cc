@@ -9,10 +9,7 @@
 
 namespace atlas {
 
-void CgroupShares::Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
-                           const atlas_task_snap* tasks, size_t nr_tasks,
-                           uint64_t now_ns, uint64_t half_life_ns,
-                           uint64_t max_age_ns) {
+void CgroupShares::ReadSlots(const atlas_cgroup* cgroups, size_t nr_cgroups) {
   const size_t n = std::min<size_t>(nr_cgroups, ATLAS_MAX_CGROUPS);
   shares_.assign(n, CgroupShare{});
   factors_.assign(n, 0);
@@ -36,6 +33,25 @@ void CgroupShares::Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
     auto it = slot_of_.find(parent);
     if (it != slot_of_.end()) shares_[i].parent = it->second;
   }
+}
+
+void CgroupShares::ComputeFromSums(const atlas_cgroup* cgroups,
+                                   size_t nr_cgroups, const double* runnable,
+                                   const double* weighted) {
+  ReadSlots(cgroups, nr_cgroups);
+  for (int i : order_) {
+    shares_[i].tasks = std::max(runnable[i], 0.0);
+    shares_[i].active = std::max(weighted[i], 0.0);
+  }
+  Propagate();
+}
+
+void CgroupShares::Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
+                           const atlas_task_snap* tasks, size_t nr_tasks,
+                           uint64_t now_ns, uint64_t half_life_ns,
+                           uint64_t max_age_ns) {
+  ReadSlots(cgroups, nr_cgroups);
+  const size_t n = shares_.size();
   // Each cgroup's own tasks: weight x duty cycle, and duty cycles.
   for (size_t t = 0; t < nr_tasks; ++t) {
     atlas_task_snap s;
@@ -49,6 +65,11 @@ void CgroupShares::Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
     shares_[s.cgroup].tasks += d;
     shares_[s.cgroup].active += d * s.weight;
   }
+  Propagate();
+}
+
+void CgroupShares::Propagate() {
+  const size_t n = shares_.size();
   // Bottom up (deepest first): a child's activity and weight reach its
   // parent. `active` holds the summed competing weight until divided.
   std::sort(order_.begin(), order_.end(), [&](int a, int b) {
@@ -85,6 +106,20 @@ void CgroupShares::Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
     }
     factors_[*it] = EncodeFactor(c.factor);
   }
+}
+
+std::vector<CgroupShare> CgroupShares::Busiest(size_t n) const {
+  std::vector<CgroupShare> busiest;
+  for (int i : order_) {
+    if (shares_[i].level > 0) busiest.push_back(shares_[i]);
+  }
+  const size_t keep = std::min(busiest.size(), n);
+  std::partial_sort(busiest.begin(), busiest.begin() + keep, busiest.end(),
+                    [](const CgroupShare& a, const CgroupShare& b) {
+                      return a.subtree > b.subtree;
+                    });
+  busiest.resize(keep);
+  return busiest;
 }
 
 }  // namespace atlas

@@ -49,11 +49,26 @@ class CgroupShares {
   void Compute(const atlas_cgroup* cgroups, size_t nr_cgroups,
                const atlas_task_snap* tasks, size_t nr_tasks, uint64_t now_ns,
                uint64_t half_life_ns, uint64_t max_age_ns);
+  // The same from per-slot sums instead of task snapshots (user mode):
+  // runnable[slot], how many of its own tasks were runnable on average,
+  // and weighted[slot], the same x their weights (100 = nice 0), for slots
+  // [0, nr_cgroups).
+  void ComputeFromSums(const atlas_cgroup* cgroups, size_t nr_cgroups,
+                       const double* runnable, const double* weighted);
   const std::vector<uint64_t>& factors() const { return factors_; }
+  // The `n` cgroups below the root whose subtrees had the most runnable
+  // tasks, busiest first; and how many slots are in use.
+  std::vector<CgroupShare> Busiest(size_t n) const;
+  int Tracked() const { return static_cast<int>(order_.size()); }
   // The cgroups in use, by slot (slot -1: free).
   const std::vector<CgroupShare>& shares() const { return shares_; }
 
  private:
+  // The slots in use into shares_ (id, weight, level, parent), in order_.
+  void ReadSlots(const atlas_cgroup* cgroups, size_t nr_cgroups);
+  // From each cgroup's own tasks' sums (tasks, active) to the factors.
+  void Propagate();
+
   std::vector<CgroupShare> shares_;
   std::vector<uint64_t> factors_;  // as BPF reads them (8 bytes each)
   std::vector<int> order_;

@@ -117,22 +117,10 @@ class StatsHub {
   // What the last cgroup factors were worked out from.
   void Cgrouped(const CgroupShares& shares) {
     std::vector<CgroupSample> busiest;
-    int64_t tracked = 0;
-    for (const CgroupShare& c : shares.shares()) {
-      if (c.slot < 0) continue;
-      ++tracked;
-      if (c.level > 0) {
-        busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
-      }
-    }
-    const size_t keep = std::min<size_t>(busiest.size(), 8);
-    std::partial_sort(busiest.begin(), busiest.begin() + keep, busiest.end(),
-                      [](const CgroupSample& a, const CgroupSample& b) {
-                        return a.runnable > b.runnable;
-                      });
-    busiest.resize(keep);
+    for (const CgroupShare& c : shares.Busiest(8))
+      busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
     std::lock_guard<std::mutex> lock(mu_);
-    base_.cgroups_tracked = tracked;
+    base_.cgroups_tracked = shares.Tracked();
     base_.cgroups = std::move(busiest);
   }
   absl::StatusOr<StatsSample> Sample() const {

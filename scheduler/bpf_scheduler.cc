@@ -101,12 +101,9 @@ absl::StatusOr<std::unique_ptr<BpfScheduler>> BpfScheduler::Load(
 absl::Status BpfScheduler::MapShared() {
   auto map = [](bpf_map* m, size_t size,
                 const char* name) -> absl::StatusOr<const void*> {
-    void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
-    if (p == MAP_FAILED) {
-      return absl::InternalError(absl::StrCat("cannot mmap the BPF map ", name,
-                                              ": ", ErrnoText(errno)));
-    }
-    return p;
+    absl::StatusOr<void*> p = MmapMap(m, size, /*writable=*/false, name);
+    if (!p.ok()) return p.status();
+    return *p;
   };
   absl::StatusOr<const void*> p = map(
       skel_->maps.dom_loads, sizeof(atlas_dom_load) * kMaxDomains, "dom_loads");
@@ -127,14 +124,11 @@ absl::Status BpfScheduler::MapShared() {
           "cgroups");
   if (!p.ok()) return p.status();
   cgroups_ = static_cast<const atlas_cgroup*>(*p);
-  void* f = mmap(nullptr, sizeof(uint64_t) * ATLAS_MAX_CGROUPS,
-                 PROT_READ | PROT_WRITE, MAP_SHARED,
-                 bpf_map__fd(skel_->maps.cgroup_factors), 0);
-  if (f == MAP_FAILED) {
-    return absl::InternalError(absl::StrCat(
-        "cannot mmap the BPF map cgroup_factors: ", ErrnoText(errno)));
-  }
-  cgroup_factors_ = static_cast<uint64_t*>(f);
+  absl::StatusOr<void*> f =
+      MmapMap(skel_->maps.cgroup_factors, sizeof(uint64_t) * ATLAS_MAX_CGROUPS,
+              /*writable=*/true, "cgroup_factors");
+  if (!f.ok()) return f.status();
+  cgroup_factors_ = static_cast<uint64_t*>(*f);
   return absl::OkStatus();
 }
 

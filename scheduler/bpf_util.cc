@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 
 #include <cerrno>
 #include <cstring>
@@ -121,6 +122,17 @@ std::map<std::string, uint64_t> VerifiedInsns(bpf_object* obj) {
     out[bpf_program__name(prog)] = info.verified_insns;
   }
   return out;
+}
+
+absl::StatusOr<void*> MmapMap(const bpf_map* map, size_t bytes, bool writable,
+                              const char* name) {
+  void* p = mmap(nullptr, bytes, PROT_READ | (writable ? PROT_WRITE : 0),
+                 MAP_SHARED, bpf_map__fd(map), 0);
+  if (p == MAP_FAILED) {
+    return absl::InternalError(
+        absl::StrCat("cannot mmap the BPF map ", name, ": ", ErrnoText(errno)));
+  }
+  return p;
 }
 
 absl::Status LoadError(const char* what, int err) {

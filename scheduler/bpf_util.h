@@ -55,6 +55,11 @@ absl::StatusOr<std::vector<uint64_t>> ReadCounters(const bpf_map* stats);
 // does not tell), by program name.
 std::map<std::string, uint64_t> VerifiedInsns(bpf_object* obj);
 
+// Maps `bytes` of an mmap'able BPF array (BPF_F_MMAPABLE) into this
+// process, read-only or read-write; munmap(p, bytes) when done.
+absl::StatusOr<void*> MmapMap(const bpf_map* map, size_t bytes, bool writable,
+                              const char* name);
+
 // "the kernel rejected <what>: <errno text> (the verifier log, if any, is
 // above)", for a failed skeleton load.
 absl::Status LoadError(const char* what, int err);

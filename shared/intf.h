@@ -163,6 +163,19 @@ struct atlas_task_snap {
  */
 #define ATLAS_WEIGHT_SCALE 1024
 #define ATLAS_MAX_EFF_WEIGHT (1u << 30)
+/*
+ * User mode's view of how busy each cgroup slot is (cgroup_runnable,
+ * mmap'able, cumulative): the time its tasks were runnable and that time x
+ * their weight (p->scx.weight), summed at ops.quiescent, at every tick of a
+ * running task and when a task moves. A reused slot's counts go on from
+ * the old cgroup's: readers take differences from the first reading under
+ * the slot's new id (`cgroups`).
+ */
+struct atlas_cgroup_runnable {
+	__u64 runnable_ns;
+	__u64 weighted_ns; /* runnable ns x weight */
+};
+
 struct atlas_cgroup {
 	__u64 id; /* cgroup id (its kernfs node id); 0 = a free slot */
 	__u64 parent_id; /* 0 for the root */
@@ -257,6 +270,12 @@ struct atlas_queued_task {
 	__u64 vtime; /* the kernel's dsq_vtime of the task */
 	__u64 enq_cnt;
 	char comm[ATLAS_COMM_LEN];
+	__u64 cgroup_id; /* its cgroup's id (0: none known, cgroup weights off) */
+	/* Its weight x its cgroup's factor x ATLAS_WEIGHT_SCALE (cgroup
+	 * weights on; else weight x ATLAS_WEIGHT_SCALE). */
+	__u32 eff_weight;
+	__u16 cgroup; /* its cgroup's slot, or ATLAS_NO_CGROUP */
+	__u16 pad;
 };
 
 struct atlas_dispatched_task {
@@ -297,7 +316,9 @@ ATLAS_STATIC_ASSERT(sizeof(struct atlas_cpu_busy) == 64, "atlas_cpu_busy: 1 cach
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_cgroup) == 32, "atlas_cgroup has no padding");
 ATLAS_STATIC_ASSERT(ATLAS_MAX_CGROUPS < ATLAS_NO_CGROUP, "cgroup slots fit in 16 bits");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_migration) == 16, "atlas_migration has no padding");
-ATLAS_STATIC_ASSERT(sizeof(struct atlas_queued_task) == 64, "atlas_queued_task: 1 cache line");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_queued_task) == 80, "atlas_queued_task has no padding");
+ATLAS_STATIC_ASSERT(sizeof(struct atlas_cgroup_runnable) == 16,
+		    "atlas_cgroup_runnable: 8-byte aligned");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_dispatched_task) == 32,
 		    "atlas_dispatched_task has no padding");
 ATLAS_STATIC_ASSERT(sizeof(struct atlas_user_cpu) == 64, "atlas_user_cpu: 1 cache line");

@@ -8,7 +8,9 @@
 #   COUNTERS round=R variant=V workload=W {json}
 # Environment: BENCH_STAGE (binaries, variants, src.tar), BENCH_ROUND,
 # BENCH_ORDER (comma-separated variant names), BENCH_QUICK, BENCH_WORKLOADS,
-# BENCH_HB_REPS (hackbench runs per variant; the median counts).
+# BENCH_HB_REPS (hackbench runs per variant; the median counts),
+# BENCH_CGROUP (1: the workloads run in the cgroup /sys/fs/cgroup/bench,
+# cpu controller on; the schedulers stay in the root).
 set -u
 ST=${BENCH_STAGE:?}
 R=${BENCH_ROUND:?}
@@ -19,6 +21,11 @@ SOCK=/run/atlas-bench.sock
 N=$(nproc)
 # Workload sizes: each about 10 s under the default scheduler at 4 vCPUs.
 if [ "$QUICK" = 1 ]; then SECS=3 HB_LOOPS=50 WB_SECS=3; else SECS=10 HB_LOOPS=${BENCH_HB_LOOPS:-200} WB_SECS=10; fi
+CGROUP=${BENCH_CGROUP:-0}
+if [ "$CGROUP" = 1 ]; then
+  { echo +cpu > /sys/fs/cgroup/cgroup.subtree_control && mkdir -p /sys/fs/cgroup/bench; } ||
+    { echo "bench-guest: cannot make the cgroup /sys/fs/cgroup/bench"; exit 1; }
+fi
 cd /tmp
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 echo "KERNEL $(uname -r)"
@@ -115,7 +122,16 @@ IFS=, read -r -a ORDER <<< "${BENCH_ORDER:?}"
 for v in "${ORDER[@]}"; do
   t0=$SECONDS
   if ! start_variant "$v"; then echo "EVENT round=$R variant=$v what=failed"; continue; fi
-  for w in $WORKLOADS; do run_workload "$v" "$w"; done
+  for w in $WORKLOADS; do
+    if [ "$CGROUP" = 1 ]; then
+      # In a subshell moved into the cgroup (its children follow).
+      (echo $BASHPID > /sys/fs/cgroup/bench/cgroup.procs ||
+        { echo "EVENT round=$R variant=$v what=nocgroup"; exit 1; }
+        run_workload "$v" "$w")
+    else
+      run_workload "$v" "$w"
+    fi
+  done
   still_on || echo "EVENT round=$R variant=$v what=ejected"
   stop_variant
   echo "bench-guest: $v took $((SECONDS - t0)) s"

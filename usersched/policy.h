@@ -32,8 +32,19 @@ namespace atlas::user {
 inline constexpr int kAnyCpu = ATLAS_CPU_ANY;
 
 // pid, cpu (where it last ran), nr_cpus_allowed, weight (100 = nice 0),
-// sum_exec_runtime (ns), vtime, enq_cnt, comm.
+// sum_exec_runtime (ns), vtime, enq_cnt, comm; cgroup_id (its cgroup, 0
+// when cgroup weights are off) and eff_weight (below).
 using QueuedTask = atlas_queued_task;
+
+// The weight a fair policy should charge a task by: its own weight x its
+// cgroup's factor (--cgroup_weights: the cgroup's cpu.weight shared among
+// its runnable tasks and child cgroups, at every level), x
+// ATLAS_WEIGHT_SCALE: 100 x ATLAS_WEIGHT_SCALE is one nice-0 task alone
+// in the root cgroup.
+inline uint64_t FairWeight(const QueuedTask& task) {
+  return task.eff_weight != 0 ? task.eff_weight
+                              : uint64_t{task.weight} * ATLAS_WEIGHT_SCALE;
+}
 
 struct Decision {
   int cpu = kAnyCpu;
@@ -72,15 +83,18 @@ class Policy {
 };
 
 // Weighted virtual time with deadlines: a task's vruntime advances by its
-// CPU time x 100 / weight; it is dispatched by deadline = vruntime + its
-// last burst (capped at one slice) x 100 / weight, so short sleepers
-// (interactive tasks) go first. A woken task's vruntime is clamped to at
-// most one slice behind the clock, and a task is never more than
-// lag_budget_ns / (1 + tasks waiting) ahead of it (at least 1 ms; 0 = no
-// cap), so a task of any weight waits about lag_budget_ns plus one round
-// of the queue at most. CPU: the task's previous CPU if idle, else an idle
-// CPU sharing its cache (tasks that may run anywhere), else the shared
-// queue.
+// CPU time x nice-0 / FairWeight; it is dispatched by deadline = vruntime +
+// its last burst (capped at one slice) x nice-0 / FairWeight, so short
+// sleepers (interactive tasks) go first. The clock is the weighted average
+// vruntime of the tasks enqueued lately. A task's vruntime is kept at most
+// one slice behind the clock (a sleeper banks no more credit), and never
+// more than lag_budget_ns / (1 + tasks waiting) ahead of it (at least 1 ms;
+// 0 = no cap), so a task of any weight waits about lag_budget_ns plus one
+// round of the queue at most; a task lighter than nice 0 runs a shorter
+// slice in proportion (at least 1 ms), so the cap does not undo its weight
+// (a cgroup's share split among many tasks). CPU: the task's previous CPU if
+// idle, else an idle CPU sharing its cache (tasks that may run anywhere), else
+// the shared queue.
 std::unique_ptr<Policy> MakeVtimePolicy(std::pmr::memory_resource* memory,
                                         uint64_t slice_ns,
                                         uint64_t lag_budget_ns);

@@ -16,6 +16,10 @@ namespace atlas::user {
 namespace {
 
 constexpr size_t kCpusBytes = sizeof(atlas_user_cpu) * ATLAS_MAX_CPUS;
+constexpr size_t kCgroupsBytes = sizeof(atlas_cgroup) * ATLAS_MAX_CGROUPS;
+constexpr size_t kRunnableBytes =
+    sizeof(atlas_cgroup_runnable) * ATLAS_MAX_CGROUPS;
+constexpr size_t kFactorsBytes = sizeof(uint64_t) * ATLAS_MAX_CGROUPS;
 
 }  // namespace
 
@@ -40,6 +44,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->default_slice_ns = config.slice_ns;
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
   skel->rodata->max_slice_ns = config.max_slice_ns;
+  skel->rodata->cgroup_weights = config.cgroup_weights;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;
   skel->struct_ops.atlas_user_ops->hotplug_seq = config.hotplug_seq;
@@ -60,13 +65,20 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
     return absl::InternalError(
         absl::StrCat("cannot map the dispatch ring: ", ErrnoText(errno)));
   }
-  void* p = mmap(nullptr, kCpusBytes, PROT_READ, MAP_SHARED,
-                 bpf_map__fd(skel->maps.user_cpus), 0);
-  if (p == MAP_FAILED) {
-    return absl::InternalError(
-        absl::StrCat("cannot mmap user_cpus: ", ErrnoText(errno)));
-  }
-  bpf->cpus_ = static_cast<const atlas_user_cpu*>(p);
+  absl::StatusOr<void*> p =
+      MmapMap(skel->maps.user_cpus, kCpusBytes, false, "user_cpus");
+  if (!p.ok()) return p.status();
+  bpf->cpus_ = static_cast<const atlas_user_cpu*>(*p);
+  p = MmapMap(skel->maps.cgroups, kCgroupsBytes, false, "cgroups");
+  if (!p.ok()) return p.status();
+  bpf->cgroups_ = static_cast<const atlas_cgroup*>(*p);
+  p = MmapMap(skel->maps.cgroup_runnable, kRunnableBytes, false,
+              "cgroup_runnable");
+  if (!p.ok()) return p.status();
+  bpf->runnable_ = static_cast<const atlas_cgroup_runnable*>(*p);
+  p = MmapMap(skel->maps.cgroup_factors, kFactorsBytes, true, "cgroup_factors");
+  if (!p.ok()) return p.status();
+  bpf->factors_ = static_cast<uint64_t*>(*p);
   return bpf;
 }
 
@@ -87,6 +99,11 @@ UserBpf::~UserBpf() {
   if (queued_) ring_buffer__free(queued_);
   if (answers_) user_ring_buffer__free(answers_);
   if (cpus_) munmap(const_cast<atlas_user_cpu*>(cpus_), kCpusBytes);
+  if (cgroups_) munmap(const_cast<atlas_cgroup*>(cgroups_), kCgroupsBytes);
+  if (runnable_) {
+    munmap(const_cast<atlas_cgroup_runnable*>(runnable_), kRunnableBytes);
+  }
+  if (factors_) munmap(factors_, kFactorsBytes);
 }
 
 absl::Status UserBpf::Attach() { return owner_.Attach(); }
@@ -134,6 +151,10 @@ bool UserBpf::CpuIdle(int cpu) const {
 
 uint64_t UserBpf::NrRunning() const {
   return __atomic_load_n(&skel_->bss->nr_running, __ATOMIC_RELAXED);
+}
+
+const uint32_t* UserBpf::cgroup_slots_used() const {
+  return &skel_->bss->cgroup_slots_used;
 }
 
 uint64_t UserBpf::NrSharedQueued() const {

@@ -33,6 +33,7 @@ struct UserBpfConfig {
   uint32_t timeout_ms = 5000;
   uint64_t hotplug_seq = 0;               // as SchedulerConfig::hotplug_seq
   uint64_t max_slice_ns = 1'000'000'000;  // a policy's slices are clamped
+  bool cgroup_weights = true;             // bpf/atlas_cgroup.bpf.h
 };
 
 // StructOpsSkeleton's traits for bpf/atlas_user.bpf.c.
@@ -78,6 +79,14 @@ class UserBpf {
   // Tasks waiting in the shared queue, as of the last ops.dispatch.
   uint64_t NrSharedQueued() const;
 
+  // cgroup weights (mmap'ed maps; any thread): the cgroup slots, how many
+  // are in use (the prefix [0, n) holds them all), each slot's runnable
+  // time, and the factors BPF applies (written by CgroupWeigher).
+  const atlas_cgroup* cgroup_slots() const { return cgroups_; }
+  const uint32_t* cgroup_slots_used() const;
+  const atlas_cgroup_runnable* cgroup_runnable() const { return runnable_; }
+  uint64_t* cgroup_factors() const { return factors_; }
+
  private:
   UserBpf(struct ::atlas_user_bpf* skel, int nr_cpu_ids)
       : owner_(skel), skel_(skel), nr_cpu_ids_(nr_cpu_ids) {}
@@ -94,6 +103,9 @@ class UserBpf {
   ring_buffer* queued_ = nullptr;
   user_ring_buffer* answers_ = nullptr;
   const atlas_user_cpu* cpus_ = nullptr;  // mmap'ed user_cpus
+  const atlas_cgroup* cgroups_ = nullptr;
+  const atlas_cgroup_runnable* runnable_ = nullptr;
+  uint64_t* factors_ = nullptr;
 };
 
 }  // namespace atlas::user

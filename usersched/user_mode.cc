@@ -5,15 +5,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/clock.h"
 #include "scheduler/stats.h"
 #include "usersched/arena.h"
+#include "usersched/cgroup_weigher.h"
 #include "usersched/heap_counter.h"
 #include "usersched/policy.h"
 #include "usersched/user_bpf.h"
@@ -66,6 +69,7 @@ void Deliver(void* ctx, const atlas_queued_task& task) {
 class UserMode : public Mode {
  public:
   explicit UserMode(const UserOptions& options) : options_(options) {}
+  ~UserMode() override { StopWeigher(); }
 
   absl::Status Prepare(const Layout& layout) override {
     // The layout (hwloc allocates a lot) is made before memory is locked.
@@ -106,6 +110,8 @@ class UserMode : public Mode {
                            uint64_t{options_.watchdog_timeout_ms} * 250'000));
     config.timeout_ms = options_.watchdog_timeout_ms;
     config.hotplug_seq = layout.hotplug_seq;
+    config.cgroup_weights = options_.cgroup_weights;
+    StopWeigher();  // a reload: the old maps go away
     absl::StatusOr<std::unique_ptr<UserBpf>> loaded =
         UserBpf::Load(config, Deliver, policy_.get());
     if (!loaded.ok()) return loaded.status();
@@ -141,6 +147,8 @@ class UserMode : public Mode {
       base_.started_ns = MonotonicNs();
       attached_ = true;
     }
+    // Before "enabled": the stats list the cgroups from then on.
+    if (options_.cgroup_weights) StartWeigher();
     std::printf(
         "scx_atlas: enabled: %d CPUs, user mode, policy %s, slice %llu us, "
         "watchdog %u ms\n",
@@ -201,6 +209,7 @@ class UserMode : public Mode {
   }
 
   void Detach() override {
+    StopWeigher();
     bpf_->Detach();
     std::lock_guard<std::mutex> lock(mu_);
     attached_ = false;
@@ -233,7 +242,52 @@ class UserMode : public Mode {
     return s;
   }
 
+  // cgroup weights: a thread of its own (it allocates, the scheduling
+  // thread must not) updates the factors every kWeighEvery.
+  void StartWeigher() {
+    CgroupMaps maps;
+    maps.slots = bpf_->cgroup_slots();
+    maps.slots_used = bpf_->cgroup_slots_used();
+    maps.runnable = bpf_->cgroup_runnable();
+    maps.factors = bpf_->cgroup_factors();
+    {
+      std::lock_guard<std::mutex> lock(weigh_mu_);
+      stop_weigher_ = false;
+    }
+    weigher_ = std::thread([this, maps] {
+      CgroupWeigher weigher(maps, kWeighHalfLifeNs);
+      std::unique_lock<std::mutex> lock(weigh_mu_);
+      while (!stop_weigher_) {
+        lock.unlock();
+        weigher.Update(MonotonicNs());
+        std::vector<CgroupSample> busiest;
+        for (const CgroupShare& c : weigher.shares().Busiest(8))
+          busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
+        {
+          std::lock_guard<std::mutex> sample_lock(mu_);
+          base_.cgroups_tracked = weigher.shares().Tracked();
+          base_.cgroups = std::move(busiest);
+        }
+        lock.lock();
+        weigh_cv_.wait_for(lock, std::chrono::nanoseconds(kWeighEveryNs),
+                           [this] { return stop_weigher_; });
+      }
+    });
+  }
+  void StopWeigher() {
+    if (!weigher_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(weigh_mu_);
+      stop_weigher_ = true;
+    }
+    weigh_cv_.notify_all();
+    weigher_.join();
+  }
+
  private:
+  static constexpr uint64_t kWeighEveryNs = 100'000'000;
+  static constexpr uint64_t kWeighHalfLifeNs = 150'000'000;
+
   const UserOptions options_;
   std::unique_ptr<LockedArena> arena_;
   std::unique_ptr<Policy> policy_;
@@ -252,6 +306,10 @@ class UserMode : public Mode {
   int64_t fault_base_ = -1;
   uint64_t heap_base_ = 0;
   bool failed_alloc_ = false;
+  std::thread weigher_;
+  std::mutex weigh_mu_;
+  std::condition_variable weigh_cv_;
+  bool stop_weigher_ = false;
 };
 
 }  // namespace

@@ -34,14 +34,14 @@ class VtimePolicy : public Policy {
                                ? task.sum_exec_runtime - st.exec_ns
                                : task.sum_exec_runtime;
     st.exec_ns = task.sum_exec_runtime;
-    const uint64_t weight = std::max<uint32_t>(task.weight, 1);
-    st.vruntime += burst * 100 / weight;
+    const uint64_t weight = std::max<uint64_t>(FairWeight(task), 1);
+    st.vruntime += Scaled(burst, weight);
     // A sleeper may not bank more than one slice of credit.
     const uint64_t floor = clock_ > slice_ns_ ? clock_ - slice_ns_ : 0;
     st.vruntime = std::max(st.vruntime, floor);
     st.seen_ns = last_now_;
     Item item;
-    item.deadline = st.vruntime + std::min(burst, slice_ns_) * 100 / weight;
+    item.deadline = st.vruntime + Scaled(std::min(burst, slice_ns_), weight);
     if (lag_budget_ns_ != 0) {
       // Never further ahead than the lag budget shared by those waiting.
       const uint64_t waiting = waiting_hint_ + heap_.size();
@@ -51,7 +51,7 @@ class VtimePolicy : public Policy {
       st.vruntime = std::min(st.vruntime, limit);
       item.deadline = std::min(item.deadline, limit);
     }
-    item.vruntime = st.vruntime;
+    Track(st, static_cast<double>(weight));
     item.task = task;
     heap_.push_back(item);
     std::push_heap(heap_.begin(), heap_.end(), Later);
@@ -67,13 +67,14 @@ class VtimePolicy : public Policy {
       Decision decision;
       decision.cpu = PickCpu(host, item.task);
       decision.vtime = item.deadline;
+      decision.slice_ns = SliceFor(FairWeight(item.task));
       if (!host.Dispatch(item.task, decision)) {
         std::push_heap(heap_.begin(), heap_.end(), Later);  // ring full
         break;
       }
-      clock_ = std::max(clock_, item.vruntime);
       heap_.pop_back();
     }
+    if (last_now_ - last_expire_ns_ > kExpireEveryNs) Expire(host);
     if (last_now_ - last_sweep_ns_ > 1'000'000'000) Sweep();
   }
 
@@ -84,14 +85,83 @@ class VtimePolicy : public Policy {
     uint64_t vruntime = 0;
     uint64_t exec_ns = 0;
     uint64_t seen_ns = 0;
+    // Its part in the clock's average (weight 0: not in it).
+    double avg_weight = 0;
+    uint64_t avg_vruntime = 0;
   };
   struct Item {
     uint64_t deadline;
-    uint64_t vruntime;
     QueuedTask task;
   };
   static bool Later(const Item& a, const Item& b) {
     return a.deadline > b.deadline;
+  }
+  // A task lighter than a nice-0 one runs a proportionally shorter slice
+  // (at least 1 ms, or the slice if shorter): a slice's vruntime then
+  // stays within the lead cap, which would otherwise charge a light task
+  // (a cgroup's share split among its tasks) less than its run. 0: the
+  // default slice.
+  uint64_t SliceFor(uint64_t weight) const {
+    if (weight >= kNice0Weight) return 0;
+    const uint64_t least = std::min<uint64_t>(kMinSliceNs, slice_ns_);
+    return std::max(least, slice_ns_ * weight / kNice0Weight);
+  }
+  // ns of CPU time as vruntime at `weight` (FairWeight's scale).
+  static uint64_t Scaled(uint64_t ns, uint64_t weight) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(ns) *
+                                 kNice0Weight / weight);
+  }
+
+  // The clock is the weighted average vruntime of the tasks seen lately
+  // (EEVDF's V): the tasks enqueued within the expiry window, each by its
+  // weight. Not the largest vruntime dispatched: a light task's vruntime
+  // leaps by slice x its weight's inverse per run, and a clock that
+  // followed it would floor the heavier tasks up to it, taking their due.
+  void Track(TaskState& st, double weight) {
+    if (st.avg_weight > 0) {
+      sum_weight_ -= st.avg_weight;
+      sum_wv_ -= st.avg_weight * Rel(st.avg_vruntime);
+    }
+    st.avg_weight = weight;
+    st.avg_vruntime = st.vruntime;
+    sum_weight_ += weight;
+    sum_wv_ += weight * Rel(st.vruntime);
+    UpdateClock();
+  }
+  double Rel(uint64_t v) const {
+    return static_cast<double>(static_cast<int64_t>(v - base_));
+  }
+  void UpdateClock() {
+    if (!(sum_weight_ > 0)) return;
+    const double rel = sum_wv_ / sum_weight_;
+    clock_ = rel >= 0 ? base_ + static_cast<uint64_t>(rel)
+                      : base_ - static_cast<uint64_t>(-rel);
+  }
+
+  // Takes the tasks not enqueued within the window out of the average (a
+  // sleeper's vruntime stands still and would hold the clock back), and
+  // sums the rest again from a base at the clock (no drift). The window:
+  // 100 ms, or two rounds of the queue when that is longer (a busy task is
+  // enqueued once a round).
+  void Expire(Host& host) {
+    last_expire_ns_ = last_now_;
+    const uint64_t per_cpu = (waiting_hint_ + heap_.size()) /
+                             static_cast<uint64_t>(std::max(host.NrCpus(), 1));
+    const uint64_t window =
+        std::max<uint64_t>(100'000'000, 2 * (1 + per_cpu) * slice_ns_);
+    base_ = clock_;
+    sum_weight_ = 0;
+    sum_wv_ = 0;
+    for (auto& [pid, st] : tasks_) {
+      if (st.avg_weight <= 0) continue;
+      if (last_now_ - st.seen_ns > window) {
+        st.avg_weight = 0;
+        continue;
+      }
+      sum_weight_ += st.avg_weight;
+      sum_wv_ += st.avg_weight * Rel(st.avg_vruntime);
+    }
+    UpdateClock();
   }
 
   int PickCpu(Host& host, const QueuedTask& task) {
@@ -120,6 +190,10 @@ class VtimePolicy : public Policy {
     last_sweep_ns_ = last_now_;
     for (auto it = tasks_.begin(); it != tasks_.end();) {
       if (last_now_ - it->second.seen_ns > 10'000'000'000ULL) {
+        if (it->second.avg_weight > 0) {
+          sum_weight_ -= it->second.avg_weight;
+          sum_wv_ -= it->second.avg_weight * Rel(it->second.avg_vruntime);
+        }
         it = tasks_.erase(it);
       } else {
         ++it;
@@ -128,13 +202,19 @@ class VtimePolicy : public Policy {
   }
 
   static constexpr uint64_t kMinLeadNs = 1'000'000;
+  static constexpr uint64_t kMinSliceNs = 1'000'000;
+  static constexpr uint64_t kExpireEveryNs = 20'000'000;
+  static constexpr uint64_t kNice0Weight = uint64_t{100} * ATLAS_WEIGHT_SCALE;
 
   uint64_t slice_ns_;
   uint64_t lag_budget_ns_;
   uint64_t waiting_hint_ = 0;  // tasks in the kernel's queue, last Schedule
-  uint64_t clock_ = 0;         // vruntime of the latest dispatched task
+  uint64_t clock_ = 0;         // weighted average vruntime (Track)
+  uint64_t base_ = 0;          // the average's sums are relative to it
+  double sum_weight_ = 0, sum_wv_ = 0;
   uint64_t last_now_ = 0;
   uint64_t last_sweep_ns_ = 0;
+  uint64_t last_expire_ns_ = 0;
   std::pmr::unordered_map<int32_t, TaskState> tasks_;
   std::pmr::vector<Item> heap_;
   std::pmr::vector<char> claimed_;  // CPUs given a task this round

@@ -230,5 +230,61 @@ TEST(CgroupShares, RandomTreesHonourEveryLevel) {
   }
 }
 
+// User mode has no task snapshots, only each slot's sums (runnable tasks
+// and their weights): from those it must get the same factors.
+TEST(CgroupShares, FromSumsAsFromTasks) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 100; ++round) {
+    Tree t;
+    t.Add(-1, 100);
+    const int n = 2 + static_cast<int>(rng() % 12);
+    for (int i = 1; i < n; ++i) {
+      t.Add(static_cast<int>(rng() % i), 10 + rng() % 991);
+    }
+    std::vector<double> runnable(t.cgroups.size(), 0);
+    std::vector<double> weighted(t.cgroups.size(), 0);
+    for (size_t c = 0; c < t.cgroups.size(); ++c) {
+      const int k = static_cast<int>(rng() % 4);
+      for (int i = 0; i < k; ++i) {
+        const double d = static_cast<double>(1 + rng() % 100) / 100;
+        const uint32_t w = 10 + rng() % 991;
+        t.Task(static_cast<int>(c), d, w);
+        // The slot's sums, from the duty cycle the snapshot holds.
+        const double held =
+            static_cast<double>(t.tasks.back().dcyc) / ATLAS_LOAD_ONE;
+        runnable[c] += held;
+        weighted[c] += held * w;
+      }
+    }
+    const CgroupShares from_tasks = t.Compute();
+    CgroupShares from_sums;
+    from_sums.ComputeFromSums(t.cgroups.data(), t.cgroups.size(),
+                              runnable.data(), weighted.data());
+    ASSERT_EQ(from_sums.factors().size(), from_tasks.factors().size());
+    for (size_t c = 0; c < t.cgroups.size(); ++c) {
+      ASSERT_NEAR(from_sums.shares()[c].factor, from_tasks.shares()[c].factor,
+                  1e-9 * from_tasks.shares()[c].factor)
+          << "round " << round << ", cgroup " << c;
+    }
+  }
+}
+
+TEST(CgroupShares, BusiestAreTheMostRunnableBelowTheRoot) {
+  Tree t;
+  const int root = t.Add(-1, 100);
+  const int a = t.Add(root, 100), b = t.Add(root, 100), c = t.Add(root, 100);
+  for (int i = 0; i < 3; ++i) t.Task(b, 1.0);
+  t.Task(a, 1.0);
+  for (int i = 0; i < 5; ++i) t.Task(root, 1.0);
+  const CgroupShares s = t.Compute();
+  const std::vector<CgroupShare> top = s.Busiest(2);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].slot, b);
+  EXPECT_EQ(top[1].slot, a);
+  EXPECT_EQ(s.Tracked(), 4);
+  EXPECT_EQ(s.Busiest(10).size(), 3u);  // the root is not listed
+  (void)c;
+}
+
 }  // namespace
 }  // namespace atlas

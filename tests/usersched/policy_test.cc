@@ -23,6 +23,7 @@ struct Sent {
   int cpu;
   uint64_t vtime;
   uint64_t enq_cnt;
+  uint64_t slice_ns;
 };
 
 class FakeHost : public Host {
@@ -38,7 +39,7 @@ class FakeHost : public Host {
   bool Dispatch(const QueuedTask& t, const Decision& d) override {
     if (capacity_ == 0) return false;
     if (capacity_ > 0) --capacity_;
-    sent_.push_back({t.pid, d.cpu, d.vtime, t.enq_cnt});
+    sent_.push_back({t.pid, d.cpu, d.vtime, t.enq_cnt, d.slice_ns});
     return true;
   }
   bool CpuIdle(int cpu) const override { return idle_[cpu]; }
@@ -206,6 +207,80 @@ TEST(Vtime, ALightTaskWaitsAboutTheLagBudgetAtMost) {
   const uint64_t uncapped = LongestWaitOfALightTask(0, 30);
   EXPECT_LE(capped, 1'200'000'000u);
   EXPECT_GE(uncapped, 4'000'000'000u);
+}
+
+// 4 CPUs shared by 6 busy tasks of a cgroup of cpu.weight 300 and 6 of one
+// of weight 100 (as BPF gives them: eff_weight, a nice-0 task's x its
+// cgroup's share), simulated as above (every CPU runs the earliest vtime
+// for a tick at a time) for `secs`: the first cgroup's share of the CPU.
+double ShareOfTheHeavyCgroup(bool cgroup_weights, int secs) {
+  constexpr int kCpus = 4, kEach = 6;
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                kLagBudgetNs);
+  FakeHost host(kCpus);
+  std::map<int, uint64_t> exec;
+  std::multimap<uint64_t, int> queue;
+  auto heavy = [](int pid) { return pid <= kEach; };
+  auto task = [&](int pid) {
+    QueuedTask t = Task(pid, exec[pid], 100, 0, kCpus);
+    if (cgroup_weights) {
+      t.eff_weight = (heavy(pid) ? 300 : 100) * ATLAS_WEIGHT_SCALE / kEach;
+      t.cgroup_id = heavy(pid) ? 1 : 2;
+    }
+    return t;
+  };
+  auto submit = [&] {
+    host.queued_ = queue.size();
+    policy->Schedule(host);
+    for (const Sent& s : host.sent_) queue.emplace(s.vtime, s.pid);
+    host.sent_.clear();
+  };
+  for (int pid = 1; pid <= 2 * kEach; ++pid) policy->Enqueue(task(pid));
+  submit();
+  uint64_t on_heavy = 0, all = 0;
+  for (uint64_t now = 0; now < static_cast<uint64_t>(secs) * 1'000'000'000;
+       now += 4'000'000) {
+    std::vector<int> running;
+    for (int c = 0; c < kCpus && !queue.empty(); ++c) {
+      running.push_back(queue.begin()->second);
+      queue.erase(queue.begin());
+    }
+    host.now_ += 4'000'000;
+    for (int pid : running) {
+      exec[pid] += 4'000'000;
+      if (now >= 1'000'000'000) {  // after a second to settle
+        all += 4'000'000;
+        if (heavy(pid)) on_heavy += 4'000'000;
+      }
+    }
+    for (int pid : running) policy->Enqueue(task(pid));
+    submit();
+  }
+  return static_cast<double>(on_heavy) / static_cast<double>(all);
+}
+
+TEST(Vtime, ChargesByTheEffectiveWeight) {
+  // The cgroups' weights split the CPUs 3:1; per-task weights (eff_weight
+  // 0: the policy falls back to the task's own) would split them 1:1.
+  EXPECT_NEAR(ShareOfTheHeavyCgroup(true, 20), 0.75, 0.02);
+  EXPECT_NEAR(ShareOfTheHeavyCgroup(false, 20), 0.5, 0.02);
+}
+
+TEST(Vtime, LightTasksRunShorterSlices) {
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 8'000'000,
+                                kLagBudgetNs);
+  FakeHost host(4);
+  QueuedTask quarter = Task(1, 0), tiny = Task(2, 0), heavy = Task(3, 0);
+  quarter.eff_weight = 25 * ATLAS_WEIGHT_SCALE;
+  tiny.eff_weight = ATLAS_WEIGHT_SCALE / 2;
+  heavy.eff_weight = 300 * ATLAS_WEIGHT_SCALE;
+  for (const QueuedTask& t : {quarter, tiny, heavy}) policy->Enqueue(t);
+  policy->Schedule(host);
+  std::map<int, uint64_t> slice;
+  for (const Sent& s : host.sent_) slice[s.pid] = s.slice_ns;
+  EXPECT_EQ(slice[1], 2'000'000u);  // a quarter of 8 ms
+  EXPECT_EQ(slice[2], 1'000'000u);  // at least 1 ms
+  EXPECT_EQ(slice[3], 0u);          // the default slice
 }
 
 TEST(Delay, HoldsTasksForTheDelay) {

@@ -11,7 +11,7 @@
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
 # it is copied where the guest can see it, with atlas_stats (--stats-bin,
 # default: tools/atlas_stats next to it) and the BPF probe
-# tests/bpf/ravg_probe next to it (ATLAS_RAVG_PROBE_BIN in the guest). --timeout SECS: per guest (300).
+# tests/bpf/ravg_probe next to it (ATLAS_RAVG_PROBE_BIN in the guest). --timeout SECS: per guest (300; a test's "# timeout: SECS" line may ask for more).
 # --env VAR=VAL: exported in every guest. --counts: write "PASSED FAILED".
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
@@ -56,6 +56,9 @@ for t in "${TESTS[@]}"; do
   name=$(basename "$t" .sh)
   vm_args=$(sed -n 's/^# vm: //p' "$t" | head -1)
   allow=$(sed -n 's/^# allow: //p' "$t" | head -1)
+  # A test that needs longer than --timeout says so ("# timeout: SECS").
+  t_timeout=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$t" | head -1)
+  [ -n "$t_timeout" ] && [ "$t_timeout" -gt "$TIMEOUT" ] || t_timeout=$TIMEOUT
   log=$STAGE/$name.log
   start=$(date +%s%N)
   if grep -q '^# host: true' "$t"; then   # tests of the harness itself
@@ -68,7 +71,7 @@ for t in "${TESTS[@]}"; do
     # dies twice, counts as failed.
     for try in 1 2; do
       # shellcheck disable=SC2086
-      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$TIMEOUT" "${ENVS[@]+"${ENVS[@]}"}" \
+      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$t_timeout" "${ENVS[@]+"${ENVS[@]}"}" \
         -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" \
         -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" \
         -e ATLAS_UNIT="$STAGE/scx_atlas.service" "$t" > "$log" 2>&1
