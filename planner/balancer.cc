@@ -16,11 +16,18 @@ namespace {
 
 // The tasks are read where BPF keeps them (the task_snaps slots), once per
 // pass: every task's domain and weight (for the weight cap), and only the
-// tasks of the source domains (those a move can take from) are copied,
-// decoded and filed into a list per (source, load bucket); buckets are a
-// log scale of load, 4 per doubling, so a move finds a task near the
-// wanted load without scanning or sorting.
+// tasks of the source domains (those a move can take from), up to
+// kListPerSource of each, are copied, decoded and filed into a list per
+// (source, load bucket); buckets are a log scale of load, 4 per doubling,
+// so a move finds a task near the wanted load without scanning or sorting.
 constexpr int kBuckets = 96;
+
+// The tasks of a source domain a pass looks at, at most (as the kernel's
+// load balancer looks at a bounded number of a busy runqueue's tasks): a
+// pass makes at most max_migrations moves, and a move looks at no more
+// than 16 tasks of a bucket. The scan starts at a slot that changes from
+// pass to pass, so a busier domain's other tasks get their turn.
+constexpr int kListPerSource = 512;
 
 int BucketOf(double load) {
   if (!(load > 0)) return 0;
@@ -104,6 +111,7 @@ struct Scratch {
   std::vector<Candidate> cand;
   std::vector<uint32_t> heavy;
   std::vector<char> is_source;
+  std::vector<int> listed;
   std::vector<int> source_slot;
   std::vector<double> gexcess, nexcess, threshold;
   std::vector<std::vector<int>> over, under;
@@ -132,6 +140,7 @@ class Balancer {
         cand_(ThreadScratch().cand),
         heavy_(ThreadScratch().heavy),
         is_source_(ThreadScratch().is_source),
+        listed_(ThreadScratch().listed),
         source_slot_(ThreadScratch().source_slot),
         gexcess_(ThreadScratch().gexcess),
         nexcess_(ThreadScratch().nexcess),
@@ -225,7 +234,8 @@ class Balancer {
   std::vector<uint64_t>& occupied_;  // per (source slot, bucket): a bit
   std::vector<Candidate>& cand_;     // the source domains' tasks, nr_cand_
   std::vector<uint32_t>& heavy_;     // the heaviest weights (ScanTasks)
-  std::vector<char>& is_source_;     // per domain
+  std::vector<char>& is_source_;     // per domain, and 0 at [nr domains]
+  std::vector<int>& listed_;         // per domain (+1): its candidates
   std::vector<int>& source_slot_;    // per domain: its lists, or -1
   // Per domain, kept up to date by every move: load - global share, load -
   // node share, and the domain threshold (of the node phase being run).
@@ -248,15 +258,16 @@ struct ScanState {
 };
 
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
-// task to cand (room for one per slot) and each weight above
+// task to cand (room for one per slot; up to kListPerSource a domain,
+// counted in `listed`) and each weight above
 // st->heavy_floor to heavy; stops when heavy holds heavy_room and returns
 // where it stopped (n: done). Out of line and free of calls, so the totals
 // stay in registers (inlined into the pass, whose rare paths call out, the
 // loop kept them on the stack: 18 % slower at 100k tasks).
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
-    uint64_t max_age, double per_half_life, const char* source, uint32_t nd,
-    const uint64_t* factors, size_t nr_factors, Candidate* cand,
+    uint64_t max_age, double per_half_life, const char* source, int* listed,
+    uint32_t nd, const uint64_t* factors, size_t nr_factors, Candidate* cand,
     uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
   uint32_t max_weight = st->max_weight;
@@ -264,6 +275,8 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
   size_t nc = st->nr_cand;
   size_t nh = st->nr_heavy;
   const uint32_t heavy_floor = st->heavy_floor;
+  // SlotFresh(at, now, max_age) as one comparison: at >= now - max_age.
+  const uint64_t oldest = now > max_age ? now - max_age : 0;
   for (; i < n; ++i) {
     const atlas_task_snap& s = slots[i];
     const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
@@ -272,11 +285,13 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
         __atomic_load_n(&s.cgroup, __ATOMIC_RELAXED), factors, nr_factors);
     const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
     const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
-    if (!((uid != 0) & SlotFresh(at, now, max_age))) continue;
+    if (!((uid != 0) & (at >= oldest))) continue;
     ++nr_tasks;
     total_weight += w;
     max_weight = std::max(max_weight, w);
-    if (d < nd && source[d]) {
+    const uint32_t dd = d < nd ? d : nd;
+    if (source[dd] && listed[dd] < kListPerSource) {
+      ++listed[dd];
       // Signed conversions (cheaper than unsigned ones) of values far
       // below 2^63, and a multiplication by the inverse half-life.
       constexpr double kOne = 1.0 / ATLAS_LOAD_ONE;
@@ -344,17 +359,30 @@ void Balancer::ScanTasks() {
     std::nth_element(heavy_.begin(), heavy_.begin() + (n - 1),
                      heavy_.begin() + st.nr_heavy, std::greater<uint32_t>());
   };
-  for (size_t i = 0; i < nr_slots;) {
-    i = ScanUntilHeavy(snapshot_.slots, i, nr_slots, snapshot_.now_ns,
-                       snapshot_.max_age_ns, per_half_life, is_source_.data(),
-                       static_cast<uint32_t>(nd), snapshot_.cgroup_factors,
-                       snapshot_.nr_cgroup_factors, cand_.data(), heavy_.data(),
-                       heavy_room, &st);
-    if (st.nr_heavy < heavy_room) break;
-    heaviest_first(keep);
-    st.heavy_floor = heavy_[keep - 1];
-    st.nr_heavy = keep;
-  }
+  listed_.assign(nd + 1, 0);
+  // The slots from `first` to the end, then the ones before it: `first`
+  // (kListPerSource) is a function of the snapshot's time, so the same
+  // input gives the same plan.
+  const size_t first =
+      nr_slots > 0 ? static_cast<size_t>(
+                         (snapshot_.now_ns * 0x9E3779B97F4A7C15ull) >> 32) %
+                         nr_slots
+                   : 0;
+  auto scan = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end;) {
+      i = ScanUntilHeavy(snapshot_.slots, i, end, snapshot_.now_ns,
+                         snapshot_.max_age_ns, per_half_life, is_source_.data(),
+                         listed_.data(), static_cast<uint32_t>(nd),
+                         snapshot_.cgroup_factors, snapshot_.nr_cgroup_factors,
+                         cand_.data(), heavy_.data(), heavy_room, &st);
+      if (st.nr_heavy < heavy_room) break;
+      heaviest_first(keep);
+      st.heavy_floor = heavy_[keep - 1];
+      st.nr_heavy = keep;
+    }
+  };
+  scan(first, nr_slots);
+  scan(0, first);
   nr_cand_ = static_cast<int>(st.nr_cand);
   nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
@@ -428,7 +456,7 @@ void Balancer::MarkSources() {
   // neither can become a source only through this pass's own moves; the
   // next pass sees it.
   const int nd = static_cast<int>(domains_.size());
-  is_source_.assign(nd, 0);
+  is_source_.assign(nd + 1, 0);  // [nd]: any domain id past the last
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd& node_cap = node_cap_;
@@ -727,7 +755,7 @@ Plan Balancer::Run() {
     for (int n = 0; n < nr_nodes_; ++n) BalanceInsideNode(n);
   }
   plan_.loads_after.assign(load_.data(), load_.data() + nd);
-  return plan_;
+  return std::move(plan_);
 }
 
 }  // namespace

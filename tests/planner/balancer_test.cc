@@ -312,6 +312,28 @@ TEST(Balance, NeverMovesATaskItsCpumaskExcludes) {
   EXPECT_EQ(c.plan.migrations[0].to, 1);
 }
 
+TEST(Balance, ABusyDomainsTasksAreLookedAtInTurn) {
+  // Domain 0 holds more tasks than a pass looks at of one domain: 1500
+  // pinned to it, then 500 that may move; domain 1 is idle. A pass that
+  // always started looking at the first slots would see only pinned tasks
+  // and never move one; the pass's starting slot changes with the
+  // snapshot's time, so over a few passes the movable ones get their turn.
+  DomainSet only0;
+  only0.set(0);
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 2000; ++i)
+    tasks.push_back(Task(i + 1, 0, 0.01, i < 1500 ? only0 : All(2)));
+  Input in = Make(2, tasks);
+  int passes_that_moved = 0;
+  for (int k = 0; k < 16; ++k) {
+    in.snap.now_ns = kNow + static_cast<uint64_t>(k) * 1'000'000'007;
+    const Checked c = BalanceChecked(in, Domains({0, 0}));
+    for (const Migration& m : c.plan.migrations) EXPECT_GT(m.uid, 1500u);
+    passes_that_moved += !c.plan.migrations.empty();
+  }
+  EXPECT_GT(passes_that_moved, 0);
+}
+
 TEST(Balance, AHogMovesWhenItIsTheOnlyTaskThatCanBeMoved) {
   // One node, 2 domains of 4 CPUs: 5 hogs and a pinned half-busy task in
   // domain 0, 4 hogs in domain 1 (loads 5.5 and 4, each 0.75 from the
