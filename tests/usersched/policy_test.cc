@@ -283,6 +283,31 @@ TEST(Vtime, LightTasksRunShorterSlices) {
   EXPECT_EQ(slice[3], 0u);          // the default slice
 }
 
+TEST(Vtime, ATaskFirstSeenBringsNoCredit) {
+  // When the scheduler attaches, every running task is new to the policy
+  // with all its past CPU time: charged at once, a nice-19 task that had
+  // run a minute went a whole lag budget share ahead of the nice-0 tasks
+  // (its weight too small to move the clock) and waited past the
+  // watchdog behind many of them. A task seen first starts at the clock.
+  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 5'000'000,
+                                kLagBudgetNs);
+  FakeHost host(1);
+  policy->Schedule(host);  // learns the time
+  policy->Enqueue(Task(1, 0));
+  policy->Enqueue(Task(2, 60'000'000'000, /*weight=*/1));  // ran a minute
+  for (int pid = 3; pid <= 6; ++pid) policy->Enqueue(Task(pid, 0));
+  policy->Schedule(host);
+  ASSERT_EQ(host.sent_.size(), 6u);
+  uint64_t light = 0, least = UINT64_MAX;
+  for (const Sent& s : host.sent_) {
+    if (s.pid == 2)
+      light = s.vtime;
+    else
+      least = std::min(least, s.vtime);
+  }
+  EXPECT_LE(light, least + 5'000'000u);
+}
+
 TEST(Delay, HoldsTasksForTheDelay) {
   auto policy =
       MakeDelayPolicy(MakeFifoPolicy(std::pmr::get_default_resource()),

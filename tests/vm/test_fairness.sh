@@ -24,12 +24,13 @@ taskset -pc 0 $$ > /dev/null   # the sampler (this shell) stays off CPU 1
 mkfifo /tmp/tick.fifo
 exec 9<> /tmp/tick.fifo
 # longest_waits SECS PID...: the longest stretch (ms) each PID's CPU time
-# did not grow, sampled every 20 ms (bash builtins only: no fork per sample).
+# did not grow, sampled every 20 ms (bash builtins only: no fork per sample),
+# then when each of those stretches began (ms from the start).
 longest_waits() {
-  local secs=$1 i t run end
+  local secs=$1 i t t0 run end
   shift
-  local -a pids=("$@") last_run=() last_t=() longest=()
-  t=${EPOCHREALTIME/./}
+  local -a pids=("$@") last_run=() last_t=() longest=() began=()
+  t=${EPOCHREALTIME/./} t0=$t
   end=$((t + secs * 1000000))
   for i in "${!pids[@]}"; do last_run[i]=-1 last_t[i]=$t longest[i]=0; done
   while [ "$t" -lt "$end" ]; do
@@ -38,10 +39,11 @@ longest_waits() {
     for i in "${!pids[@]}"; do
       read -r run _ < "/proc/${pids[i]}/schedstat" || continue
       [ "$run" != "${last_run[i]}" ] && last_run[i]=$run last_t[i]=$t
-      ((t - last_t[i] > longest[i])) && longest[i]=$((t - last_t[i]))
+      ((t - last_t[i] > longest[i])) && longest[i]=$((t - last_t[i])) began[i]=$((last_t[i] - t0))
     done
   done
   for i in "${!pids[@]}"; do printf '%s ' $((longest[i] / 1000)); done
+  for i in "${!pids[@]}"; do printf '%s ' $((${began[i]:-0} / 1000)); done
 }
 
 HOGS=()
@@ -64,13 +66,13 @@ measure() {  # LABEL [SCX_ATLAS ARGS...] -> WAIT_NICE19 WAIT_IDLE (ms)
     wait "$ATLAS_PID" 2>/dev/null
     echo "$label: ejected by the watchdog for starving a task: $(grep -m1 'failed to run' "$ATLAS_LOG")"
   elif [ "$label" != default ]; then
-    [ "$(state)" = enabled ] || fail "$label: ejected (state $(state)): $(tail -3 "$ATLAS_LOG")"
+    [ "$(state)" = enabled ] || fail "$label: ejected (state $(state)): $(grep -m4 -iE 'exited|error|stall|reason|watchdog' "$ATLAS_LOG")"
     stop_atlas INT
     [ "$ATLAS_RC" = 0 ] || fail "$label: exit status $ATLAS_RC"
   fi
   for p in "${HOGS[@]}" "$NICE19" "$IDLE"; do kill -0 "$p" 2>/dev/null || fail "$label: task $p died"; done
-  read -r W19 WIDLE <<< "$waits"
-  echo "$label: longest wait of the nice-19 task ${W19} ms, of the SCHED_IDLE task ${WIDLE} ms"
+  read -r W19 WIDLE B19 BIDLE <<< "$waits"
+  echo "$label: longest wait of the nice-19 task ${W19} ms (from ${B19} ms), of the SCHED_IDLE task ${WIDLE} ms (from ${BIDLE} ms)"
 }
 
 BOUND=1500
