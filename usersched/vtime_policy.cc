@@ -104,24 +104,15 @@ class VtimePolicy : public Policy {
   static bool Later(const Item& a, const Item& b) {
     return a.deadline > b.deadline;
   }
-  // A task lighter than its peers runs a proportionally shorter slice (at
-  // least 1 ms, or the slice if shorter): a slice's vruntime then stays
-  // within the lead cap, which would otherwise charge a light task (a
-  // cgroup's share split among its tasks) less than its run. Its peers'
-  // weight: the mean weight of the tasks in the clock's average, nice 0 at
-  // most, so tasks all alike (a cgroup's tasks with the machine to
-  // themselves) run whole slices: their leaps are alike too, and short
-  // slices would only cost them round trips. 0: the default slice.
+  // A task lighter than a nice-0 one runs a proportionally shorter slice
+  // (at least 1 ms, or the slice if shorter): a slice's vruntime then
+  // stays within the lead cap, which would otherwise charge a light task
+  // (a cgroup's share split among its tasks) less than its run. 0: the
+  // default slice.
   uint64_t SliceFor(uint64_t weight) const {
-    const double peers =
-        nr_avg_ > 0 ? std::min(sum_weight_ / static_cast<double>(nr_avg_),
-                               static_cast<double>(kNice0Weight))
-                    : static_cast<double>(kNice0Weight);
-    if (static_cast<double>(weight) >= peers) return 0;
+    if (weight >= kNice0Weight) return 0;
     const uint64_t least = std::min<uint64_t>(kMinSliceNs, slice_ns_);
-    return std::max(
-        least,
-        static_cast<uint64_t>(static_cast<double>(slice_ns_) * weight / peers));
+    return std::max(least, slice_ns_ * weight / kNice0Weight);
   }
   // ns of CPU time as vruntime at `weight` (FairWeight's scale).
   static uint64_t Scaled(uint64_t ns, uint64_t weight) {
@@ -138,8 +129,6 @@ class VtimePolicy : public Policy {
     if (st.avg_weight > 0) {
       sum_weight_ -= st.avg_weight;
       sum_wv_ -= st.avg_weight * Rel(st.avg_vruntime);
-    } else {
-      ++nr_avg_;
     }
     st.avg_weight = weight;
     st.avg_vruntime = st.vruntime;
@@ -171,7 +160,6 @@ class VtimePolicy : public Policy {
     base_ = clock_;
     sum_weight_ = 0;
     sum_wv_ = 0;
-    nr_avg_ = 0;
     for (auto& [pid, st] : tasks_) {
       if (st.avg_weight <= 0) continue;
       if (last_now_ - st.seen_ns > window) {
@@ -180,7 +168,6 @@ class VtimePolicy : public Policy {
       }
       sum_weight_ += st.avg_weight;
       sum_wv_ += st.avg_weight * Rel(st.avg_vruntime);
-      ++nr_avg_;
     }
     UpdateClock();
   }
@@ -214,7 +201,6 @@ class VtimePolicy : public Policy {
         if (it->second.avg_weight > 0) {
           sum_weight_ -= it->second.avg_weight;
           sum_wv_ -= it->second.avg_weight * Rel(it->second.avg_vruntime);
-          --nr_avg_;
         }
         it = tasks_.erase(it);
       } else {
@@ -234,7 +220,6 @@ class VtimePolicy : public Policy {
   uint64_t clock_ = 0;         // weighted average vruntime (Track)
   uint64_t base_ = 0;          // the average's sums are relative to it
   double sum_weight_ = 0, sum_wv_ = 0;
-  uint64_t nr_avg_ = 0;  // tasks in the average
   uint64_t last_now_ = 0;
   uint64_t last_sweep_ns_ = 0;
   uint64_t last_expire_ns_ = 0;

@@ -283,29 +283,6 @@ TEST(Vtime, LightTasksRunShorterSlices) {
   EXPECT_EQ(slice[3], 0u);          // the default slice
 }
 
-TEST(Vtime, TasksAllLightRunWholeSlices) {
-  // A cgroup's 4 tasks alone on 4 CPUs each weigh a quarter of nice 0:
-  // alike, they run whole slices (short ones would only cost round
-  // trips); a task half as heavy as those peers runs half a slice.
-  auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 8'000'000,
-                                kLagBudgetNs);
-  FakeHost host(4);
-  policy->Schedule(host);  // learns the time
-  for (int pid = 1; pid <= 4; ++pid) {
-    QueuedTask t = Task(pid, 0);
-    t.eff_weight = 25 * ATLAS_WEIGHT_SCALE;
-    policy->Enqueue(t);
-  }
-  policy->Schedule(host);
-  for (const Sent& s : host.sent_) EXPECT_EQ(s.slice_ns, 0u) << s.pid;
-  QueuedTask half = Task(5, 0);
-  half.eff_weight = 10 * ATLAS_WEIGHT_SCALE;  // peers' mean: 22
-  policy->Enqueue(half);
-  policy->Schedule(host);
-  ASSERT_EQ(host.sent_.back().pid, 5);
-  EXPECT_EQ(host.sent_.back().slice_ns, 8'000'000u * 10 / 22);
-}
-
 TEST(Vtime, ATaskFirstSeenBringsNoCredit) {
   // When the scheduler attaches, every running task is new to the policy
   // with all its past CPU time: charged at once, a nice-19 task that had
