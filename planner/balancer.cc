@@ -275,8 +275,8 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
   size_t nc = st->nr_cand;
   size_t nh = st->nr_heavy;
   const uint32_t heavy_floor = st->heavy_floor;
-  // SlotFresh(at, now, max_age) as one comparison: at >= now - max_age.
-  const uint64_t oldest = now > max_age ? now - max_age : 0;
+  // SlotFresh(at, now, max_age) as one comparison per slot.
+  const uint64_t oldest = OldestFresh(now, max_age);
   for (; i < n; ++i) {
     const atlas_task_snap& s = slots[i];
     const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
@@ -360,9 +360,11 @@ void Balancer::ScanTasks() {
                      heavy_.begin() + st.nr_heavy, std::greater<uint32_t>());
   };
   listed_.assign(nd + 1, 0);
-  // The slots from `first` to the end, then the ones before it: `first`
-  // (kListPerSource) is a function of the snapshot's time, so the same
-  // input gives the same plan.
+  // The slots from `first` to the end, then the ones before it. A source
+  // domain lists at most kListPerSource tasks a pass, so a start that moves
+  // from pass to pass gives a busy domain's other tasks their turn; `first`
+  // is a function of the snapshot's time, so the same input gives the same
+  // plan.
   const size_t first =
       nr_slots > 0 ? static_cast<size_t>(
                          (snapshot_.now_ns * 0x9E3779B97F4A7C15ull) >> 32) %

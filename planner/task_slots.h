@@ -81,9 +81,15 @@ inline uint32_t EncodeFactor(double factor) {
   return static_cast<uint32_t>(m) | static_cast<uint32_t>(shift) << 24;
 }
 
+// The oldest write time of a fresh slot (written within max_age_ns of
+// now_ns, or after it): a slot is fresh when updated_at >= this.
+inline uint64_t OldestFresh(uint64_t now_ns, uint64_t max_age_ns) {
+  return now_ns > max_age_ns ? now_ns - max_age_ns : 0;
+}
+
 inline bool SlotFresh(uint64_t updated_at, uint64_t now_ns,
                       uint64_t max_age_ns) {
-  return (now_ns <= updated_at) | (now_ns - updated_at <= max_age_ns);
+  return updated_at >= OldestFresh(now_ns, max_age_ns);
 }
 
 }  // namespace atlas

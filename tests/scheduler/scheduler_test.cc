@@ -243,6 +243,7 @@ TEST(TaskSlots, AFreeSlotReadsEmptyAndATaskSlotAsWritten) {
   EXPECT_TRUE(SlotFresh(200, 300, 100));
   EXPECT_FALSE(SlotFresh(200, 301, 100));
   EXPECT_TRUE(SlotFresh(200, 100, 0));  // written after the reader's now
+  EXPECT_TRUE(SlotFresh(0, 50, 100));   // now within max_age of time 0
 }
 
 TEST(TaskSnaps, EveryReachableDomainBitAndTheDecayedDutyCycle) {
