@@ -14,6 +14,7 @@
 #include "planner/cgroup_shares.h"
 #include "planner/planner.h"
 #include "scheduler/bpf_load_source.h"
+#include "scheduler/cgroup_stats.h"
 #include "scheduler/clock.h"
 #include "scheduler/stats.h"
 #include "scheduler/topo_check.h"
@@ -116,12 +117,8 @@ class StatsHub {
   }
   // What the last cgroup factors were worked out from.
   void Cgrouped(const CgroupShares& shares) {
-    std::vector<CgroupSample> busiest;
-    for (const CgroupShare& c : shares.Busiest(8))
-      busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
     std::lock_guard<std::mutex> lock(mu_);
-    base_.cgroups_tracked = shares.Tracked();
-    base_.cgroups = std::move(busiest);
+    SetCgroupStats(shares, kCgroupsShown, &base_);
   }
   absl::StatusOr<StatsSample> Sample() const {
     std::lock_guard<std::mutex> lock(mu_);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "scheduler/cgroup_stats.h"
 #include "scheduler/clock.h"
 #include "scheduler/stats.h"
 #include "usersched/arena.h"
@@ -260,13 +261,9 @@ class UserMode : public Mode {
       while (!stop_weigher_) {
         lock.unlock();
         weigher.Update(MonotonicNs());
-        std::vector<CgroupSample> busiest;
-        for (const CgroupShare& c : weigher.shares().Busiest(8))
-          busiest.push_back({c.id, c.level, c.weight, c.factor, c.subtree});
         {
           std::lock_guard<std::mutex> sample_lock(mu_);
-          base_.cgroups_tracked = weigher.shares().Tracked();
-          base_.cgroups = std::move(busiest);
+          SetCgroupStats(weigher.shares(), kCgroupsShown, &base_);
         }
         lock.lock();
         weigh_cv_.wait_for(lock, std::chrono::nanoseconds(kWeighEveryNs),
