@@ -13,10 +13,13 @@
 # default: tools/atlas_stats next to it) and the BPF probe
 # tests/bpf/ravg_probe next to it (ATLAS_RAVG_PROBE_BIN in the guest). --timeout SECS: per guest (300; a test's "# timeout: SECS" line may ask for more).
 # --env VAR=VAL: exported in every guest. --counts: write "PASSED FAILED".
+# --reasons FILE: append one line per failed test (its name, how it failed,
+# and why: the test's FAIL line, the hang's vCPUs, the kernel's first
+# report), which tools/test prints last, where a truncated log still shows it.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 CACHE=${SCX_ATLAS_CACHE:-/var/cache/scx-atlas}
-BIN= STATS_BIN= COUNTS= VERBOSE=0 KERNEL= TESTS=() TIMEOUT=300 ENVS=()
+BIN= STATS_BIN= COUNTS= REASONS= VERBOSE=0 KERNEL= TESTS=() TIMEOUT=300 ENVS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN=$2; shift 2 ;;
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=$2; shift 2 ;;
     --env) ENVS+=(-e "$2"); shift 2 ;;
     --counts) COUNTS=$2; shift 2 ;;
+    --reasons) REASONS=$2; shift 2 ;;
     -v|--verbose) VERBOSE=1; shift ;;
     -k|--kernel) KERNEL=$2; shift 2 ;;
     -*) echo "tests/vm/run.sh: unknown option $1" >&2; exit 2 ;;
@@ -51,7 +55,27 @@ PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
 [ -x "$PROBE_BIN" ] && install -m 755 "$PROBE_BIN" "$STAGE/ravg_probe"
 install -m 644 tools/systemd/scx_atlas.service "$STAGE/scx_atlas.service"
 
-passed=0 failed=0 failures=() hung=() died=()
+passed=0 failed=0 failures=() hung=() died=() reasons=()
+# why NAME KIND: one line on why a test failed, from its output and its
+# guest's kernel log: the test's own FAIL line, the checker's verdict on the
+# kernel log, or for a hang and a dead guest where the vCPUs were and the
+# kernel's first report.
+why() {
+  local log=$STAGE/$1.log klog=$STAGE/$1.kernel.log r
+  r=$(grep -m1 -E '^FAIL:' "$log")
+  [ -n "$r" ] || r=$(grep -m1 -E '^vm-run: (FAIL: the guest kernel log|timed out|the guest ended|qemu crashed)' "$log" | sed 's/ (a hang.*//; s/:$//' | cut -c1-160)
+  local k
+  k=$(grep -m1 -E 'BUG:|Oops|general protection|Unable to handle|Kernel panic|WARNING:|soft lockup|hard LOCKUP|rcu: INFO:|blocked for more than|task stall|disabled \(' "$klog" 2>/dev/null | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160)
+  [ -n "$k" ] && r="$r; kernel: $k"
+  if [ "$2" = HANG ]; then
+    local rips
+    rips=$(grep -E '^  CPU#[0-9]+ RIP=' "$log" | sed 's/^  //; s/ RIP=[0-9a-f]*//' | tr '\n' ' ')
+    [ -n "$rips" ] && r="$r; vCPUs: $rips"
+  fi
+  # Else the output's last line.
+  [ -n "$r" ] || r="last line: $(grep -v '^[[:space:]]*$' "$log" | tail -1 | cut -c1-160)"
+  echo "$1 ($2): $r"
+}
 for t in "${TESTS[@]}"; do
   name=$(basename "$t" .sh)
   vm_args=$(sed -n 's/^# vm: //p' "$t" | head -1)
@@ -66,8 +90,9 @@ for t in "${TESTS[@]}"; do
     rc=$?
   else
     # A guest that died before the test finished (qemu 10.0 TCG aborts and
-    # rare guest crashes were seen under emulation) gets one more run; the
-    # retry is reported with the first run's tail. A test that fails, or
+    # rare guest crashes were seen under emulation), or hung after its
+    # kernel crashed, gets one more run; the retry is reported with the
+    # first run's tail. A test that fails, hangs with a sound kernel, or
     # dies twice, counts as failed.
     for try in 1 2; do
       # shellcheck disable=SC2086
@@ -76,12 +101,22 @@ for t in "${TESTS[@]}"; do
         -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" \
         -e ATLAS_UNIT="$STAGE/scx_atlas.service" "$t" > "$log" 2>&1
       rc=$?
-      [ $rc = 125 ] && [ $try = 1 ] || break
-      echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"
+      klog=$STAGE/$name.kernel.log
+      [ $try = 1 ] || break
+      # A hang counts as the scheduler's unless the guest kernel itself
+      # crashed first (an Oops or BUG: TCG's code patching was seen to trip
+      # an int3 Oops while sched_ext enabled): such a hang gets the same one
+      # more run as a dead guest.
+      if [ $rc = 124 ] && grep -q -E 'Oops|BUG:|general protection|Unable to handle' "$klog" 2>/dev/null; then
+        echo "note: $name: the guest hung after a kernel crash (exit 124, $(grep -m1 -o -E '(Oops|BUG:|general protection|Unable to handle)[^]]*' "$klog" | cut -c1-80)); running it once more. First run's tail:"
+      elif [ $rc = 125 ]; then
+        echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"
+      else
+        break
+      fi
       tail -5 "$log" | sed 's/^/    ! /'
       # A guest kernel that oopsed: its whole report (from the first BUG /
       # Oops / fault line), so that one death is enough to name its cause.
-      klog=$STAGE/$name.kernel.log
       first=$(grep -n -m1 -E 'BUG:|Oops|general protection|Unable to handle|Kernel panic|WARNING:' "$klog" 2>/dev/null | cut -d: -f1)
       if [ -n "$first" ]; then
         echo "    ! the first run's kernel report:"
@@ -105,8 +140,11 @@ for t in "${TESTS[@]}"; do
     esac
     printf '%s %-28s %6ss  (exit %s)\n' "$kind" "$name" "$secs" "$rc"
     sed 's/^/    | /' "$log"
+    reasons+=("$(why "$name" "$kind")")
   fi
 done
 echo "vm tests: $passed passed, $failed failed: ${#failures[@]} test failures${failures[*]:+ (${failures[*]})}, ${#hung[@]} hung guests${hung[*]:+ (${hung[*]})}, ${#died[@]} dead guests${died[*]:+ (${died[*]})}"
+for r in "${reasons[@]+"${reasons[@]}"}"; do echo "  $r"; done
+[ -n "$REASONS" ] && [ ${#reasons[@]} -gt 0 ] && printf '%s\n' "${reasons[@]}" >> "$REASONS"
 [ -n "$COUNTS" ] && echo "$passed $failed" > "$COUNTS"
 [ $failed = 0 ]

@@ -4,7 +4,8 @@
 # through, output streams back, the guest topology follows --smp/--numa, a
 # WARNING in the guest kernel log fails a command that otherwise passed, a
 # qemu that dies before the command starts is booted again, and a guest that
-# hangs is diagnosed.
+# hangs is diagnosed; tests/vm/run.sh names why a test failed in its
+# --reasons file (which tools/test prints last).
 set -u
 VM=tools/vm/vm-run
 fail() { echo "FAIL: $*"; exit 1; }
@@ -53,4 +54,16 @@ grep -qE 'CPU#0 RIP=[0-9a-f]+ [a-z_]+' <<< "$out" || fail "no vCPU instruction p
 grep -q 'diag: ==== the command is still running' <<< "$out" || fail "the guest's diagnostic agent did not report"
 grep -q 'diag:   last words of the test' <<< "$out" || fail "the agent did not show the tail of /tmp/hang.log"
 grep -qE 'diag:   [0-9]+/task/[0-9]+ sleep S' <<< "$out" || fail "the agent did not list the sleeping command"
-echo "PASS: exit status, output, topology, kernel-log checks, boot retry and hang diagnostics work"
+# run.sh: a failed test's reason, one line, at the end of the output and in
+# --reasons. The test lives where the guest can see it (not /tmp).
+stage=$(mkdir -p /var/cache/scx-atlas/stage && mktemp -d /var/cache/scx-atlas/stage/harness.XXXXXX)
+trap 'rm -rf "$fake" "$stage"' EXIT
+printf '#!/bin/bash\n# vm: -s 1:1:1\necho "FAIL: injected reason"; exit 1\n' > "$stage/test_injected.sh"
+chmod +x "$stage/test_injected.sh"
+tests/vm/run.sh --bin "${ATLAS_BIN:?}" --reasons "$stage/why" "$stage/test_injected.sh" > "$stage/out" 2>&1
+rc=$?
+echo "run.sh on a failing test -> exit $rc; reasons file: $(cat "$stage/why" 2>/dev/null)"
+[ $rc != 0 ] || fail "run.sh passed a failing test"
+[ "$(cat "$stage/why" 2>/dev/null)" = "test_injected (FAIL): FAIL: injected reason" ] || fail "reasons file: $(cat "$stage/why" 2>/dev/null)"
+tail -1 "$stage/out" | grep -q '^  test_injected (FAIL): FAIL: injected reason$' || fail "the reason is not printed last: $(tail -3 "$stage/out")"
+echo "PASS: exit status, output, topology, kernel-log checks, boot retry, hang diagnostics and failure reasons work"
