@@ -74,7 +74,7 @@ why() {
   fi
   # Else the output's last line.
   [ -n "$r" ] || r="last line: $(grep -v '^[[:space:]]*$' "$log" | tail -1 | cut -c1-160)"
-  echo "$1 ($2): $r"
+  echo "$1 ($2): $r" | tr -d '\r'
 }
 for t in "${TESTS[@]}"; do
   name=$(basename "$t" .sh)
