@@ -56,6 +56,9 @@ PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
 install -m 644 tools/systemd/scx_atlas.service "$STAGE/scx_atlas.service"
 
 passed=0 failed=0 failures=() hung=() died=() reasons=()
+# The lines of a guest kernel that crashed (one pattern for the retry, the
+# first run's report and the reason line).
+KCRASH='Oops|BUG:|general protection|Unable to handle'
 # why NAME KIND: one line on why a test failed, from its output and its
 # guest's kernel log: the test's own FAIL line, the checker's verdict on the
 # kernel log, or for a hang and a dead guest where the vCPUs were and the
@@ -65,7 +68,7 @@ why() {
   r=$(grep -m1 -E '^FAIL:' "$log")
   [ -n "$r" ] || r=$(grep -m1 -E '^vm-run: (FAIL: the guest kernel log|timed out|the guest ended|qemu crashed)' "$log" | sed 's/ (a hang.*//; s/:$//' | cut -c1-160)
   local k
-  k=$(grep -m1 -E 'BUG:|Oops|general protection|Unable to handle|Kernel panic|WARNING:|soft lockup|hard LOCKUP|rcu: INFO:|blocked for more than|task stall|disabled \(' "$klog" 2>/dev/null | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160)
+  k=$(grep -m1 -E "$KCRASH"'|Kernel panic|WARNING:|soft lockup|hard LOCKUP|rcu: INFO:|blocked for more than|task stall|disabled \(' "$klog" 2>/dev/null | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160)
   [ -n "$k" ] && r="$r; kernel: $k"
   if [ "$2" = HANG ]; then
     local rips
@@ -91,7 +94,7 @@ for t in "${TESTS[@]}"; do
   else
     # A guest that died before the test finished (qemu 10.0 TCG aborts and
     # rare guest crashes were seen under emulation), or hung after its
-    # kernel crashed, gets one more run; the retry is reported with the
+    # kernel failed, gets one more run; the retry is reported with the
     # first run's tail. A test that fails, hangs with a sound kernel, or
     # dies twice, counts as failed.
     for try in 1 2; do
@@ -110,7 +113,7 @@ for t in "${TESTS[@]}"; do
       # 2 s after boot, before the test ran: "rcu_preempt kthread timer
       # wakeup didn't happen"). Such a hang gets the same one more run as
       # a dead guest.
-      emu='Oops|BUG:|general protection|Unable to handle|timer wakeup didn.t happen'
+      emu="$KCRASH|timer wakeup didn.t happen"
       if [ $rc = 124 ] && grep -q -E "$emu" "$klog" 2>/dev/null; then
         echo "note: $name: the guest hung after its kernel failed (exit 124, $(grep -m1 -o -E "($emu)[^]]*" "$klog" | cut -c1-80)); running it once more. First run's tail:"
       elif [ $rc = 125 ]; then
@@ -121,7 +124,7 @@ for t in "${TESTS[@]}"; do
       tail -5 "$log" | sed 's/^/    ! /'
       # A guest kernel that oopsed: its whole report (from the first BUG /
       # Oops / fault line), so that one death is enough to name its cause.
-      first=$(grep -n -m1 -E 'BUG:|Oops|general protection|Unable to handle|Kernel panic|WARNING:' "$klog" 2>/dev/null | cut -d: -f1)
+      first=$(grep -n -m1 -E "$KCRASH|Kernel panic|WARNING:" "$klog" 2>/dev/null | cut -d: -f1)
       if [ -n "$first" ]; then
         echo "    ! the first run's kernel report:"
         tail -n +$((first > 5 ? first - 5 : 1)) "$klog" | head -120 | sed 's/^/    ! /'
