@@ -24,6 +24,13 @@
  * - A task inside migrate_disable() is dispatched to its own CPU whatever
  *   CPU the policy chose (user_migration_disabled counts them): 6.12 ejects
  *   a scheduler that moves one to another CPU's local DSQ.
+ * - A CPU's local queue holds at most one task waiting (FIFO, ahead of the
+ *   shared queue): an answer for a CPU whose local queue already holds one,
+ *   or that this drain already sent one, goes to the shared queue instead
+ *   (user_local_busy counts them). A policy that sends several tasks to a
+ *   CPU that only looked idle (between two tasks, or kicked and not yet
+ *   running) would otherwise queue each behind the others' slices: with
+ *   1 s slices a task waited past the watchdog's 5 s there.
  * - When the ring to userspace is full, the task goes to the shared queue
  *   and user_congested counts it.
  * - An answer is applied only if the task's enqueue counter is the one it
@@ -61,6 +68,7 @@ struct atlas_exit_info exit_info;
 char exit_dump[ATLAS_EXIT_DUMP_LEN];
 __u64 nr_running; /* tasks running on a CPU now */
 __u64 nr_shared_queued; /* tasks in SHARED_DSQ, as of the last dispatch */
+static u32 nr_drains; /* ring drains so far (one at a time: the ring's rule) */
 
 struct utask_ctx {
 	u64 enq_cnt;
@@ -202,7 +210,26 @@ void BPF_STRUCT_OPS(atlasu_enqueue, struct task_struct *p, u64 enq_flags)
 
 struct drain_ctx {
 	u32 nr;
+	u32 drain; /* this drain's number (atlas_user_cpu.sent_drain) */
 };
+
+/*
+ * May a task go to @cpu's local queue? Not if one waits there already, nor
+ * if this drain sent it one (inserts are flushed when ops.dispatch returns,
+ * so the queue's count does not show them yet). A global function: verified
+ * once, not in every state of the drain's callback (whose branches,
+ * multiplied by the verifier's walk of up to MAX_DISPATCH_BATCH calls, went
+ * past its limit on the jump history when this was inlined).
+ */
+__noinline int local_free(s32 cpu, u32 drain)
+{
+	struct atlas_user_cpu *uc = user_cpu(cpu);
+
+	if (!uc || uc->sent_drain == drain || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu) > 0)
+		return 0;
+	uc->sent_drain = drain;
+	return 1;
+}
 
 static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
 {
@@ -245,11 +272,15 @@ static long handle_dispatched(struct bpf_dynptr *dynptr, void *data)
 		}
 	}
 	if (cpu >= 0 && cpu < nr_cpu_ids && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-	} else {
-		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice, msg.vtime, 0);
+		if (local_free(cpu, dctx->drain)) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			goto out;
+		}
+		stat_inc(ATLAS_STAT_USER_LOCAL_BUSY);
 	}
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice, msg.vtime, 0);
+out:
 	stat_inc(ATLAS_STAT_USER_DISPATCH);
 	bpf_task_release(p);
 	/* One ops.dispatch may insert at most dispatch_max_batch tasks. */
@@ -268,6 +299,7 @@ void BPF_STRUCT_OPS(atlasu_dispatch, s32 cpu, struct task_struct *prev)
 		}
 		return;
 	}
+	dctx.drain = __sync_fetch_and_add(&nr_drains, 1) + 1;
 	bpf_user_ringbuf_drain(&dispatched, handle_dispatched, &dctx, 0);
 	scx_bpf_dsq_move_to_local(SHARED_DSQ, 0);
 	nr_shared_queued = scx_bpf_dsq_nr_queued(SHARED_DSQ);

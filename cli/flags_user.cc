@@ -17,6 +17,9 @@ ABSL_FLAG(absl::Duration, debug_dispatch_delay, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, debug_policy_slice, absl::ZeroDuration(),
           "Testing, --mode=user: every answer asks for this slice, whatever "
           "the policy chose (out-of-range slices are clamped in BPF).");
+ABSL_FLAG(int, debug_policy_cpu, -1,
+          "Testing, --mode=user: every answer names this CPU, whatever the "
+          "policy chose (-1: the policy's choice).");
 
 namespace atlas {
 
@@ -25,6 +28,7 @@ void ReadUserFlags(Options* o) {
   o->user_slice = absl::GetFlag(FLAGS_user_slice);
   o->debug_dispatch_delay = absl::GetFlag(FLAGS_debug_dispatch_delay);
   o->debug_policy_slice = absl::GetFlag(FLAGS_debug_policy_slice);
+  o->debug_policy_cpu = absl::GetFlag(FLAGS_debug_policy_cpu);
 }
 
 }  // namespace atlas

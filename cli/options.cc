@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "shared/intf.h"
 
 namespace atlas {
 
@@ -43,10 +44,8 @@ const std::vector<std::string> kBalancedOnlyFlags = {
     "debug_inject_error_after",
 };
 const std::vector<std::string> kUserOnlyFlags = {
-    "user_policy",
-    "user_slice",
-    "debug_dispatch_delay",
-    "debug_policy_slice",
+    "user_policy",        "user_slice",       "debug_dispatch_delay",
+    "debug_policy_slice", "debug_policy_cpu",
 };
 
 namespace {
@@ -219,6 +218,11 @@ absl::Status ValidateUser(const Options& o) {
     return Bad(absl::StrCat("--debug_policy_slice=", D(o.debug_policy_slice),
                             ": want >= 0"));
   }
+  if (o.debug_policy_cpu < -1 || o.debug_policy_cpu >= ATLAS_MAX_CPUS) {
+    return Bad(absl::StrCat("--debug_policy_cpu=", o.debug_policy_cpu,
+                            ": want -1 or a CPU number below ",
+                            ATLAS_MAX_CPUS));
+  }
   if (o.debug_dispatch_delay < absl::ZeroDuration() ||
       o.debug_dispatch_delay > absl::Seconds(1)) {
     return Bad(
@@ -319,6 +323,7 @@ user::UserOptions ToUser(const Options& o) {
                                     o.watchdog_timeout));
   u.debug_dispatch_delay_ns = Ns(o.debug_dispatch_delay);
   u.debug_policy_slice_ns = Ns(o.debug_policy_slice);
+  u.debug_policy_cpu = o.debug_policy_cpu;
   return u;
 }
 

@@ -74,6 +74,7 @@ struct Options {
   absl::Duration user_slice = absl::Milliseconds(5);
   absl::Duration debug_dispatch_delay = absl::ZeroDuration();
   absl::Duration debug_policy_slice = absl::ZeroDuration();
+  int debug_policy_cpu = -1;
 
   // The flags given on the command line, by name.
   std::set<std::string> given;

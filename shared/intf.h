@@ -290,7 +290,7 @@ struct atlas_dispatched_task {
 struct atlas_user_cpu {
 	__u64 busy_ns;
 	__s32 running_pid; /* 0 = idle */
-	__u32 pad0;
+	__u32 sent_drain; /* BPF's own: the ring drain that last sent it a task */
 	__u64 pad[6];
 };
 

@@ -54,4 +54,5 @@ ATLAS_STAT(USER_HEARTBEAT, user_heartbeat, "user mode: timer kicks to run a wait
 ATLAS_STAT(USER_SLICE_CLAMPED, user_slice_clamped, "user mode: policy slices outside [20us, max] clamped (max: a quarter of the watchdog timeout, at most 1s)")
 ATLAS_STAT(USER_HEARTBEAT_LATE, user_heartbeat_late, "user mode: the scheduler still waited a heartbeat after a kick (it was kicked where it could not run)")
 ATLAS_STAT(USER_MIGRATION_DISABLED, user_migration_disabled, "user mode: answers for a task inside migrate_disable() sent to another CPU, run on its own CPU instead")
+ATLAS_STAT(USER_LOCAL_BUSY, user_local_busy, "user mode: answers for a CPU whose local queue already held a task, sent to the shared queue instead (no task waits behind more than one slice there)")
 /* clang-format on */

@@ -90,11 +90,12 @@ class Policy {
 // one slice behind the clock (a sleeper banks no more credit), and never
 // more than lag_budget_ns / (1 + tasks waiting) ahead of it (at least 1 ms;
 // 0 = no cap), so a task of any weight waits about lag_budget_ns plus one
-// round of the queue at most; a task lighter than nice 0 runs a shorter
-// slice in proportion (at least 1 ms), so the cap does not undo its weight
-// (a cgroup's share split among many tasks). CPU: the task's previous CPU if
-// idle, else an idle CPU sharing its cache (tasks that may run anywhere), else
-// the shared queue.
+// round of the queue at most; tasks at the cap keep the order they reached
+// it (no hog is overtaken again and again by later ones capped lower); a task
+// lighter than nice 0 runs a shorter slice in proportion (at least 1 ms), so
+// the cap does not undo its weight (a cgroup's share split among many tasks).
+// CPU: the task's previous CPU if idle, else an idle CPU sharing its cache
+// (tasks that may run anywhere), else the shared queue.
 std::unique_ptr<Policy> MakeVtimePolicy(std::pmr::memory_resource* memory,
                                         uint64_t slice_ns,
                                         uint64_t lag_budget_ns);

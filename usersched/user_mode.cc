@@ -29,16 +29,18 @@ namespace {
 class BpfHost : public Host {
  public:
   BpfHost(UserBpf* bpf, int nr_cpus, std::vector<std::vector<int>> siblings,
-          std::pmr::memory_resource* memory, uint64_t forced_slice_ns)
+          std::pmr::memory_resource* memory, uint64_t forced_slice_ns,
+          int forced_cpu)
       : bpf_(bpf),
         nr_cpus_(nr_cpus),
         siblings_(std::move(siblings)),
         memory_(memory),
-        forced_slice_ns_(forced_slice_ns) {}
+        forced_slice_ns_(forced_slice_ns),
+        forced_cpu_(forced_cpu) {}
   bool Dispatch(const QueuedTask& task, const Decision& d) override {
     atlas_dispatched_task answer = {};
     answer.pid = task.pid;
-    answer.cpu = d.cpu;
+    answer.cpu = forced_cpu_ >= 0 ? forced_cpu_ : d.cpu;
     answer.slice_ns = forced_slice_ns_ ? forced_slice_ns_ : d.slice_ns;
     answer.vtime = d.vtime;
     answer.enq_cnt = task.enq_cnt;
@@ -61,6 +63,7 @@ class BpfHost : public Host {
   std::vector<std::vector<int>> siblings_;
   std::pmr::memory_resource* memory_;
   uint64_t forced_slice_ns_;  // --debug_policy_slice, or 0
+  int forced_cpu_;            // --debug_policy_cpu, or -1
 };
 
 void Deliver(void* ctx, const atlas_queued_task& task) {
@@ -132,9 +135,9 @@ class UserMode : public Mode {
     std::lock_guard<std::mutex> lock(mu_);
     host_.reset();
     bpf_ = *std::move(loaded);
-    host_ = std::make_unique<BpfHost>(bpf_.get(), nr_cpu_ids,
-                                      std::move(siblings), arena_->resource(),
-                                      options_.debug_policy_slice_ns);
+    host_ = std::make_unique<BpfHost>(
+        bpf_.get(), nr_cpu_ids, std::move(siblings), arena_->resource(),
+        options_.debug_policy_slice_ns, options_.debug_policy_cpu);
     base_ = std::move(base);
     attached_ = false;
     nr_cpu_ids_ = nr_cpu_ids;

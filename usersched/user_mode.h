@@ -29,6 +29,7 @@ struct UserOptions {
   bool cgroup_weights = true;            // usersched/cgroup_weigher.h
   uint64_t debug_dispatch_delay_ns = 0;  // testing: hold tasks this long
   uint64_t debug_policy_slice_ns = 0;    // testing: every answer's slice
+  int debug_policy_cpu = -1;             // testing: every answer's CPU
   size_t arena_bytes = size_t{64} << 20;
 };
 

@@ -57,7 +57,15 @@ class VtimePolicy : public Policy {
           clock_ +
           std::max<uint64_t>(kMinLeadNs, lag_budget_ns_ / (1 + waiting));
       st.vruntime = std::min(st.vruntime, limit);
-      item.deadline = std::min(item.deadline, limit);
+      // Tasks at the cap go in the order they reach it: a cap that came
+      // out lower than an earlier one (fewer tasks waiting then, or a clock
+      // that fell back as sleepers joined its average) would otherwise put
+      // each later hog ahead of a capped one, again and again (behind 1 s
+      // slices a hog waited 6 s, into the kernel's watchdog).
+      if (item.deadline >= limit) {
+        item.deadline = std::max(limit, last_capped_);
+        last_capped_ = item.deadline;
+      }
     }
     Track(st, static_cast<double>(weight));
     item.task = task;
@@ -218,6 +226,7 @@ class VtimePolicy : public Policy {
   uint64_t lag_budget_ns_;
   uint64_t waiting_hint_ = 0;  // tasks in the kernel's queue, last Schedule
   uint64_t clock_ = 0;         // weighted average vruntime (Track)
+  uint64_t last_capped_ = 0;   // the last deadline set at the lead cap
   uint64_t base_ = 0;          // the average's sums are relative to it
   double sum_weight_ = 0, sum_wv_ = 0;
   uint64_t last_now_ = 0;

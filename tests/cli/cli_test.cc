@@ -185,6 +185,11 @@ TEST(Validate, EachRuleNamesItsFlag) {
        "--user_slice=2s: must be between 100us and 1s"},
       {[](Options* o) {
          o->mode = "user";
+         o->debug_policy_cpu = -2;
+       },
+       "--debug_policy_cpu=-2: want -1 or a CPU number below 1024"},
+      {[](Options* o) {
+         o->mode = "user";
          o->given.insert("interval");
        },
        "--interval is a balanced-mode flag: it does nothing with --mode=user"},

@@ -209,6 +209,90 @@ TEST(Vtime, ALightTaskWaitsAboutTheLagBudgetAtMost) {
   EXPECT_GE(uncapped, 4'000'000'000u);
 }
 
+// 4 CPUs shared by `hogs` nice-0 hogs running 1 s slices (the kernel's
+// shared queue, as above, the earliest vtime first; the CPUs' first slices
+// end a quarter second apart), and two tasks that wake every 10 ms for
+// 0.1 ms: the longest any hog waited in the queue (ns) over `secs`.
+uint64_t LongestWaitBehindLongSlices(int hogs, int secs) {
+  constexpr int kCpus = 4;
+  constexpr uint64_t kSlice = 1'000'000'000;
+  auto policy =
+      MakeVtimePolicy(std::pmr::get_default_resource(), kSlice, kLagBudgetNs);
+  FakeHost host(kCpus);
+  for (int c = 0; c < kCpus; ++c) host.idle_[c] = false;
+  std::map<int, uint64_t> exec, queued_at;
+  std::multimap<uint64_t, int> queue;
+  auto submit = [&] {
+    host.queued_ = queue.size();
+    policy->Schedule(host);
+    for (const Sent& s : host.sent_) {
+      queue.emplace(s.vtime, s.pid);
+      queued_at[s.pid] = host.now_;
+    }
+    host.sent_.clear();
+  };
+  const int sleepers[] = {hogs + 1, hogs + 2};
+  for (int pid = 1; pid <= hogs; ++pid) {
+    policy->Enqueue(Task(pid, 0, 100, pid % kCpus, kCpus));
+  }
+  submit();
+  // Per CPU: when its task's slice ends, and the task (0: none).
+  std::vector<std::pair<uint64_t, int>> cpu(kCpus);
+  uint64_t longest = 0;
+  auto start = [&](int c, uint64_t now) {
+    if (queue.empty()) return;
+    const int pid = queue.begin()->second;
+    queue.erase(queue.begin());
+    longest = std::max(longest, now - queued_at[pid]);
+    const bool sleeper = pid > hogs;
+    cpu[c] = {now + (sleeper ? 100'000 : kSlice), pid};
+  };
+  for (int c = 0; c < kCpus; ++c) {
+    start(c, host.now_);
+    cpu[c].first = host.now_ + (c + 1) * kSlice / kCpus;
+  }
+  uint64_t next_wake = host.now_;
+  const uint64_t end = host.now_ + static_cast<uint64_t>(secs) * kSlice;
+  while (host.now_ < end) {
+    int c = 0;
+    for (int i = 1; i < kCpus; ++i) {
+      if (cpu[i].first < cpu[c].first) c = i;
+    }
+    if (next_wake < cpu[c].first) {
+      host.now_ = next_wake;
+      next_wake += 10'000'000;
+      for (int pid : sleepers) {
+        exec[pid] += 100'000;
+        policy->Enqueue(Task(pid, exec[pid], 100, 0, kCpus));
+      }
+      submit();
+      continue;
+    }
+    const auto [at, pid] = cpu[c];
+    host.now_ = at;
+    if (pid > 0 && pid <= hogs) {
+      exec[pid] += kSlice;
+      policy->Enqueue(Task(pid, exec[pid], 100, c, kCpus));
+      submit();
+    }
+    cpu[c] = {host.now_ + 1'000'000, 0};  // idle: looks again in 1 ms
+    start(c, host.now_);
+  }
+  return longest;
+}
+
+TEST(Vtime, NoTaskWaitsLongBehindLongSlices) {
+  // Round robin: a hog waits (hogs - CPUs) / CPUs slices; half a slice
+  // more is allowed. Before capped tasks kept their order, a later hog
+  // capped lower went first again and again: 8.6 s (6 hogs), 2.0 s (8),
+  // 7.3 s (12).
+  for (int hogs : {6, 8, 12}) {
+    const uint64_t longest = LongestWaitBehindLongSlices(hogs, 120);
+    EXPECT_LE(longest, (hogs - 4) * 250'000'000ULL + 500'000'000ULL)
+        << hogs << " hogs";
+  }
+}
+
 // 4 CPUs shared by 6 busy tasks of a cgroup of cpu.weight 300 and 6 of one
 // of weight 100 (as BPF gives them: eff_weight, a nice-0 task's x its
 // cgroup's share), simulated as above (every CPU runs the earliest vtime

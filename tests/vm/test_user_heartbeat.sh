@@ -10,6 +10,10 @@
 # hogs than CPUs and a 2 s watchdog: its slices are clamped to a quarter of
 # the watchdog (user_slice_clamped counts them), and no queued task stalls
 # into an ejection.
+# Last, a policy that sends every task to CPU 0 (--debug_policy_cpu=0), 1 s
+# slices, 8 hogs: CPU 0's local queue (FIFO) keeps one task waiting, BPF
+# sends the others to the shared queue (user_local_busy counts them); piled
+# on CPU 0 the last would wait 7 s behind the others, past the 5 s watchdog.
 . "$(dirname "$0")/lib.sh"
 
 taskset -c 0 true  # (taskset is there)
@@ -34,16 +38,28 @@ echo "user_heartbeat=$hb user_heartbeat_late=$late"
 [ "$late" -le $((hb / 20)) ] || fail "$late of $hb kicks did not get the scheduler running within a heartbeat"
 echo "PASS: scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late"
 
-start_atlas --mode=user --watchdog_timeout=2s --debug_policy_slice=1h
-pids=()
-for i in 1 2 3 4 5 6; do bash -c 'while :; do :; done' & pids+=($!); done
-sleep 8
-st=$(state)
-kill "${pids[@]}" 2>/dev/null
-[ "$st" = enabled ] || fail "state $st 8 s into 1 h slices (ejected?): $(grep exited "$ATLAS_LOG")"
-stop_atlas INT
-[ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
-clamped=$(stat_value user_slice_clamped)
-echo "user_slice_clamped=$clamped"
-[ "$clamped" -gt 0 ] || fail "no slice clamped"
-pass "scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late; 1 h policy slices clamped ($clamped), no ejection with a 2 s watchdog"
+# under_policy STAT HOGS SECS WHAT ARGS...: scx_atlas run with ARGS under
+# HOGS busy loops for SECS must stay enabled, exit 0, and count STAT (> 0;
+# the value in $got).
+under_policy() {
+  local stat=$1 hogs=$2 secs=$3 what=$4 st i
+  shift 4
+  start_atlas "$@"
+  pids=()
+  for ((i = 0; i < hogs; i++)); do bash -c 'while :; do :; done' & pids+=($!); done
+  sleep "$secs"
+  st=$(state)
+  kill "${pids[@]}" 2>/dev/null
+  [ "$st" = enabled ] || fail "state $st $secs s into $what (ejected?): $(grep exited "$ATLAS_LOG")"
+  stop_atlas INT
+  [ "$ATLAS_RC" = 0 ] || fail "exit status $ATLAS_RC"
+  got=$(stat_value "$stat")
+  echo "$stat=$got"
+  [ "$got" -gt 0 ] || fail "$stat is 0 after $what"
+}
+under_policy user_slice_clamped 6 8 "1 h slices" --mode=user --watchdog_timeout=2s --debug_policy_slice=1h
+clamped=$got
+under_policy user_local_busy 8 10 "every task sent to CPU 0 (piled on its local queue?)" \
+  --mode=user --user_slice=1s --debug_policy_cpu=0
+busy=$got
+pass "scheduler confined to CPU 3 behind 1 s slices: $hb heartbeat kicks, $late late; 1 h policy slices clamped ($clamped), no ejection with a 2 s watchdog; every task sent to CPU 0: $busy sent to the shared queue instead, no ejection"
