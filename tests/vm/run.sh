@@ -67,9 +67,14 @@ why() {
   local log=$STAGE/$1.log klog=$STAGE/$1.kernel.log r
   r=$(grep -m1 -E '^FAIL:' "$log")
   [ -n "$r" ] || r=$(grep -m1 -E '^vm-run: (FAIL: the guest kernel log|timed out|the guest ended|qemu crashed)' "$log" | sed 's/ (a hang.*//; s/:$//' | cut -c1-160)
-  local k
-  k=$(grep -m1 -E "$KCRASH"'|Kernel panic|WARNING:|soft lockup|hard LOCKUP|rcu: INFO:|blocked for more than|task stall|disabled \(' "$klog" 2>/dev/null | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160)
-  [ -n "$k" ] && r="$r; kernel: $k"
+  # The kernel log line the checker objected to.
+  local k p
+  p=$(sed -n 's/^vm-run: the first problem line: //p' "$log" | head -1)
+  [ -n "$p" ] && r="$r: $p"
+  # The kernel's first report; a scheduler stopped by its own process
+  # ("unregistered from user space") is not one.
+  k=$(grep -v 'unregistered from user space' "$klog" 2>/dev/null | grep -m1 -E "$KCRASH"'|Kernel panic|WARNING:|soft lockup|hard LOCKUP|rcu: INFO:|blocked for more than|task stall|disabled \(' | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160)
+  [ -n "$k" ] && [ "$k" != "$p" ] && r="$r; kernel: $k"
   if [ "$2" = HANG ]; then
     local rips
     rips=$(grep -E '^  CPU#[0-9]+ RIP=' "$log" | sed 's/^  //; s/ RIP=[0-9a-f]*//' | tr '\n' ' ')

@@ -66,4 +66,15 @@ echo "run.sh on a failing test -> exit $rc; reasons file: $(cat "$stage/why" 2>/
 [ $rc != 0 ] || fail "run.sh passed a failing test"
 [ "$(cat "$stage/why" 2>/dev/null)" = "test_injected (FAIL): FAIL: injected reason" ] || fail "reasons file: $(cat "$stage/why" 2>/dev/null)"
 tail -1 "$stage/out" | grep -q '^  test_injected (FAIL): FAIL: injected reason$' || fail "the reason is not printed last: $(tail -3 "$stage/out")"
+# A test that passes in a guest whose kernel logs a problem: the reason
+# names the line the checker objected to, not a scheduler's normal stop.
+printf '#!/bin/bash\n# vm: -s 1:1:1\necho "sched_ext: BPF scheduler \\"atlas\\" disabled (unregistered from user space)" > /dev/kmsg\necho "WARNING: injected problem" > /dev/kmsg\nexit 0\n' > "$stage/test_klog.sh"
+chmod +x "$stage/test_klog.sh"
+rm -f "$stage/why"
+tests/vm/run.sh --bin "$ATLAS_BIN" --reasons "$stage/why" "$stage/test_klog.sh" > "$stage/out" 2>&1
+rc=$?
+echo "run.sh on a test whose guest kernel logged a WARNING -> exit $rc; reasons file: $(cat "$stage/why" 2>/dev/null)"
+[ $rc != 0 ] || fail "run.sh passed a test whose guest kernel logged a WARNING"
+grep -q '^test_klog (FAIL): vm-run: FAIL: the guest kernel log reports a problem: WARNING: injected problem$' "$stage/why" ||
+  fail "reasons file: $(cat "$stage/why" 2>/dev/null)"
 echo "PASS: exit status, output, topology, kernel-log checks, boot retry, hang diagnostics and failure reasons work"
