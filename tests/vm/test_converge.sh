@@ -26,11 +26,16 @@ STATS=${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}
 # pass. Measured (bench mode, 6 rounds, and single runs; notes of issue 16):
 # 4 to 15 in all (15 in a CI run of 8fbf188: 13 applied by the first
 # reading, the loads within 10 % throughout), at most 2 after the fourth
-# reading. Bounds: the most measured and a few more; after the fourth
-# reading, 3 (ping-pong moves the same load back and forth every interval:
-# 5 or more there).
+# reading, then 4 in a CI run of d6a6c33. What moves after the fourth
+# reading are light tasks whose load comes and goes (kcompactd0,
+# rcu_preempt, kworkers, this script's bash and jq, scx_atlas itself: 0-3
+# in 6 runs that logged each move, results/converge-20261204), not the
+# hogs: a hog moved back and forth swings both loads by 1 of about 4.7,
+# which the within-10 % check of every reading fails. Bounds: the most
+# measured and a few more; after the fourth reading, 6 (more than one move
+# every pass).
 MAX_MIGRATIONS=${MAX_MIGRATIONS:-18}
-MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-3}
+MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-6}
 READS=14 # 7 intervals, a reading every half interval (1 s)
 
 applied() { jq .migrations_applied <<< "$1"; }
