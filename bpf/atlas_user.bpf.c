@@ -68,7 +68,7 @@ struct atlas_exit_info exit_info;
 char exit_dump[ATLAS_EXIT_DUMP_LEN];
 __u64 nr_running; /* tasks running on a CPU now */
 __u64 nr_shared_queued; /* tasks in SHARED_DSQ, as of the last dispatch */
-static u32 nr_drains; /* ring drains so far (one at a time: the ring's rule) */
+static u32 nr_drains; /* ops.dispatch calls that reached the ring's drain */
 
 struct utask_ctx {
 	u64 enq_cnt;

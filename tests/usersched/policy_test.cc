@@ -212,14 +212,14 @@ TEST(Vtime, ALightTaskWaitsAboutTheLagBudgetAtMost) {
 // 4 CPUs shared by `hogs` nice-0 hogs running 1 s slices (the kernel's
 // shared queue, as above, the earliest vtime first; the CPUs' first slices
 // end a quarter second apart), and two tasks that wake every 10 ms for
-// 0.1 ms: the longest any hog waited in the queue (ns) over `secs`.
+// 0.1 ms: the longest any task, hog or sleeper, waited in the queue (ns)
+// over `secs`. FakeHost's CPUs are busy (none idle).
 uint64_t LongestWaitBehindLongSlices(int hogs, int secs) {
   constexpr int kCpus = 4;
   constexpr uint64_t kSlice = 1'000'000'000;
   auto policy =
       MakeVtimePolicy(std::pmr::get_default_resource(), kSlice, kLagBudgetNs);
   FakeHost host(kCpus);
-  for (int c = 0; c < kCpus; ++c) host.idle_[c] = false;
   std::map<int, uint64_t> exec, queued_at;
   std::multimap<uint64_t, int> queue;
   auto submit = [&] {
