@@ -350,10 +350,14 @@ TEST(Vtime, ChargesByTheEffectiveWeight) {
   EXPECT_NEAR(ShareOfTheHeavyCgroup(false, 20), 0.5, 0.02);
 }
 
-TEST(Vtime, LightTasksRunShorterSlices) {
+// The slices (by pid) of three tasks, a quarter of nice 0 (pid 1), half of
+// the least weight (2) and three times nice 0 (3), scheduled on 4 CPUs
+// with `queued` more tasks waiting in the kernel's queue.
+std::map<int, uint64_t> SlicesOfThree(uint64_t queued) {
   auto policy = MakeVtimePolicy(std::pmr::get_default_resource(), 8'000'000,
                                 kLagBudgetNs);
   FakeHost host(4);
+  host.queued_ = queued;
   QueuedTask quarter = Task(1, 0), tiny = Task(2, 0), heavy = Task(3, 0);
   quarter.eff_weight = 25 * ATLAS_WEIGHT_SCALE;
   tiny.eff_weight = ATLAS_WEIGHT_SCALE / 2;
@@ -362,9 +366,22 @@ TEST(Vtime, LightTasksRunShorterSlices) {
   policy->Schedule(host);
   std::map<int, uint64_t> slice;
   for (const Sent& s : host.sent_) slice[s.pid] = s.slice_ns;
+  return slice;
+}
+
+TEST(Vtime, LightTasksRunShorterSlicesWhenMoreWaitThanCpus) {
+  std::map<int, uint64_t> slice = SlicesOfThree(2);  // 5 wait for 4 CPUs
+  ASSERT_EQ(slice.size(), 3u);
   EXPECT_EQ(slice[1], 2'000'000u);  // a quarter of 8 ms
   EXPECT_EQ(slice[2], 1'000'000u);  // at least 1 ms
   EXPECT_EQ(slice[3], 0u);          // the default slice
+}
+
+TEST(Vtime, EveryTaskRunsTheWholeSliceWhenNoMoreWaitThanCpus) {
+  // A slice end with nobody waiting only hands the CPU back to the task.
+  std::map<int, uint64_t> slice = SlicesOfThree(1);  // 4 wait for 4 CPUs
+  ASSERT_EQ(slice.size(), 3u);
+  for (const auto& [pid, ns] : slice) EXPECT_EQ(ns, 0u) << pid;
 }
 
 TEST(Vtime, ATaskFirstSeenBringsNoCredit) {
