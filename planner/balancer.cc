@@ -116,6 +116,8 @@ struct Scratch {
   std::vector<double> gexcess, nexcess, threshold;
   std::vector<std::vector<int>> over, under;
   std::vector<int> from, to;
+  std::vector<double> node_avg;
+  std::vector<char> node_pushes;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -148,7 +150,9 @@ class Balancer {
         over_(ThreadScratch().over),
         under_(ThreadScratch().under),
         from_(ThreadScratch().from),
-        to_(ThreadScratch().to) {}
+        to_(ThreadScratch().to),
+        node_avg_(ThreadScratch().node_avg),
+        node_pushes_(ThreadScratch().node_pushes) {}
 
   Plan Run();
 
@@ -243,7 +247,9 @@ class Balancer {
   // Per node: its domains above their global share, most excess first, and
   // below it, least excess first (the node phase's sources and targets).
   std::vector<std::vector<int>>&over_, &under_;
-  std::vector<int>&from_, &to_;  // the domain phase's sources and targets
+  std::vector<int>&from_, &to_;     // the domain phase's sources and targets
+  std::vector<double>& node_avg_;   // per node (MarkSources)
+  std::vector<char>& node_pushes_;  // per node (MarkSources)
   Plan plan_;
 };
 
@@ -462,17 +468,24 @@ void Balancer::MarkSources() {
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd& node_cap = node_cap_;
+  // Per node, once: its load per unit of capacity, and whether it pushes.
+  std::vector<double>& node_avg = node_avg_;
+  std::vector<char>& node_pushes = node_pushes_;
+  node_avg.resize(nr_nodes_);
+  node_pushes.resize(nr_nodes_);
+  for (int n = 0; n < nr_nodes_; ++n) {
+    node_avg[n] = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
+    node_pushes[n] = nr_nodes_ > 1 &&
+                     node_load[n] - avg_ * node_cap[n] >
+                         params_.node_imbalance_pct / 100 * avg_ * node_cap[n];
+  }
+  const double pct = params_.domain_imbalance_pct / 100;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
-    const double node_avg = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
+    const double share = node_avg[n] * capacity_[d];
     const bool over_in_node =
-        load_[d] - node_avg * capacity_[d] >
-        params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
-    const bool node_pushes =
-        nr_nodes_ > 1 &&
-        node_load[n] - avg_ * node_cap[n] >
-            params_.node_imbalance_pct / 100 * avg_ * node_cap[n];
-    if (over_in_node || (node_pushes && load_[d] > GlobalShare(d))) {
+        load_[d] - share > pct * node_avg[n] * capacity_[d];
+    if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
     }
   }

@@ -288,6 +288,15 @@ TEST(Balance, NodesAreBalancedBeforeDomainsInsideANode) {
   EXPECT_THAT(c.after, ElementsAre(2, 2, 2, 2));
 }
 
+TEST(Balance, ANodeOfEvenDomainsPushesToAnIdleNode) {
+  // Node 0 = domains 0,1 with 4 busy tasks each: neither is over its
+  // node's share, only the node is over its own; node 1 (2,3) is idle.
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, i % 2, 1.0, All(4)));
+  const Checked c = BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}));
+  EXPECT_THAT(c.after, ElementsAre(2, 2, 2, 2));
+}
+
 TEST(Balance, CapacityNormalizesLoadOnHybridParts) {
   // Domain 0: 4 P-cores (capacity 4); domain 1: 8 E-cores at half speed
   // (capacity 4). Equal capacity -> equal loads, although 8 CPUs vs 4.
