@@ -111,6 +111,7 @@ struct Scratch {
   std::vector<Candidate> cand;
   std::vector<uint32_t> heavy;
   std::vector<char> is_source;
+  std::vector<char> no_source;
   std::vector<int> listed;
   std::vector<int> source_slot;
   std::vector<double> gexcess, nexcess, threshold;
@@ -142,6 +143,7 @@ class Balancer {
         cand_(ThreadScratch().cand),
         heavy_(ThreadScratch().heavy),
         is_source_(ThreadScratch().is_source),
+        no_source_(ThreadScratch().no_source),
         listed_(ThreadScratch().listed),
         source_slot_(ThreadScratch().source_slot),
         gexcess_(ThreadScratch().gexcess),
@@ -239,6 +241,7 @@ class Balancer {
   std::vector<Candidate>& cand_;     // the source domains' tasks, nr_cand_
   std::vector<uint32_t>& heavy_;     // the heaviest weights (ScanTasks)
   std::vector<char>& is_source_;     // per domain, and 0 at [nr domains]
+  std::vector<char>& no_source_;     // all 0: the heavy weights' scan
   std::vector<int>& listed_;         // per domain (+1): its candidates
   std::vector<int>& source_slot_;    // per domain: its lists, or -1
   // Per domain, kept up to date by every move: load - global share, load -
@@ -339,11 +342,14 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
 void Balancer::ScanTasks() {
   const int nd = static_cast<int>(domains_.size());
   const double nr_cpus = capacity_.sum();
-  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible: the scan
-  // keeps the weights above a floor, and whenever its buffer fills, the
-  // `keep` heaviest of them, the lightest of those being the new floor (a
-  // heap instead, filled by the first `keep` slots, cost 512 pushes of a
-  // 1000-task pass on 512 CPUs).
+  // Only the ceil(nr_cpus) - 1 heaviest weights can be infeasible. The pass
+  // reads them only when the scan's totals say a cap can apply (below): a
+  // second scan keeps the weights above a floor, and whenever its buffer
+  // fills, the `keep` heaviest of them, the lightest of those being the new
+  // floor (a heap instead, filled by the first `keep` slots, cost 512
+  // pushes of a 1000-task pass on 512 CPUs). (Keeping them in every scan
+  // cost a pass of 10k tasks in 64 cgroups of 8 factors 2-6 us of 37-45:
+  // the floor rose by whole refills.)
   const size_t keep = nr_cpus > 1 ? static_cast<size_t>(std::ceil(nr_cpus)) : 0;
   const size_t heavy_room = 2 * keep + 64;
   if (heavy_.size() < heavy_room) heavy_.resize(heavy_room);
@@ -356,14 +362,12 @@ void Balancer::ScanTasks() {
       snapshot_.half_life_ns > 0
           ? 1.0 / static_cast<double>(snapshot_.half_life_ns)
           : 0;
-  ScanState st;
-  // No more slots than CPUs: no more tasks either, and nothing is capped
-  // (below), so no heavy weights to keep.
-  st.heavy_floor =
-      keep > 0 && nr_slots > nr_cpus ? 0 : std::numeric_limits<uint32_t>::max();
+  ScanState st;  // the scan: no heavy weights kept
+  st.heavy_floor = std::numeric_limits<uint32_t>::max();
+  ScanState hs;  // the heavy weights' scan, if any
   auto heaviest_first = [&](size_t n) {
     std::nth_element(heavy_.begin(), heavy_.begin() + (n - 1),
-                     heavy_.begin() + st.nr_heavy, std::greater<uint32_t>());
+                     heavy_.begin() + hs.nr_heavy, std::greater<uint32_t>());
   };
   listed_.assign(nd + 1, 0);
   // The slots from `first` to the end, then the ones before it. A source
@@ -376,21 +380,21 @@ void Balancer::ScanTasks() {
                          (snapshot_.now_ns * 0x9E3779B97F4A7C15ull) >> 32) %
                          nr_slots
                    : 0;
-  auto scan = [&](size_t begin, size_t end) {
+  auto scan = [&](size_t begin, size_t end, const char* source, ScanState* s) {
     for (size_t i = begin; i < end;) {
       i = ScanUntilHeavy(snapshot_.slots, i, end, snapshot_.now_ns,
-                         snapshot_.max_age_ns, per_half_life, is_source_.data(),
+                         snapshot_.max_age_ns, per_half_life, source,
                          listed_.data(), static_cast<uint32_t>(nd),
                          snapshot_.cgroup_factors, snapshot_.nr_cgroup_factors,
-                         cand_.data(), heavy_.data(), heavy_room, &st);
-      if (st.nr_heavy < heavy_room) break;
+                         cand_.data(), heavy_.data(), heavy_room, s);
+      if (s->nr_heavy < heavy_room) break;
       heaviest_first(keep);
-      st.heavy_floor = heavy_[keep - 1];
-      st.nr_heavy = keep;
+      s->heavy_floor = heavy_[keep - 1];
+      s->nr_heavy = keep;
     }
   };
-  scan(first, nr_slots);
-  scan(0, first);
+  scan(first, nr_slots, is_source_.data(), &st);
+  scan(0, first, is_source_.data(), &st);
   nr_cand_ = static_cast<int>(st.nr_cand);
   nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
@@ -401,12 +405,18 @@ void Balancer::ScanTasks() {
           static_cast<double>(st.total_weight)) {
     return;
   }
-  const size_t nr_heavy = std::min(st.nr_heavy, keep);
+  // The heaviest weights (and the totals again, of the same reads), no
+  // candidates: no domain is a source for this scan.
+  no_source_.assign(nd + 1, 0);
+  hs.heavy_floor = 0;
+  scan(0, nr_slots, no_source_.data(), &hs);
+  const size_t nr_heavy = std::min(hs.nr_heavy, keep);
+  if (nr_heavy == 0) return;
   heaviest_first(nr_heavy);
   std::vector<double> weights(heavy_.begin(), heavy_.begin() + nr_heavy);
   double heavy_total = 0;
   for (double w : weights) heavy_total += w;
-  cap_ = HeavyCap(weights, static_cast<double>(st.total_weight) - heavy_total,
+  cap_ = HeavyCap(weights, static_cast<double>(hs.total_weight) - heavy_total,
                   nr_cpus);
 }
 

@@ -6,6 +6,9 @@
 // Shapes: hot (domain 0's tasks busy, the others light: one source) and
 // uniform (duty cycles uniform in (0, 1], tasks dealt round-robin: sources
 // only where chance piles load up). 2 NUMA nodes, 8 CPUs per domain.
+// cgroups:64: every task in one of 64 cgroups at random, each with a
+// factor (as with --cgroup_weights, the default), which the pass applies
+// to each task's weight; the bare scan then reads the task's factor too.
 //   bazel run -c opt //planner:balancer_benchmark
 #include <benchmark/benchmark.h>
 
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "planner/balancer.h"
+#include "planner/task_slots.h"
 
 namespace atlas {
 namespace {
@@ -39,12 +43,14 @@ struct LineAligned : std::allocator<T> {
 
 struct Input {
   std::vector<atlas_task_snap, LineAligned<atlas_task_snap>> slots;
-  LoadSnapshot snapshot;  // points into slots
+  std::vector<uint64_t> factors;  // per cgroup slot
+  LoadSnapshot snapshot;          // points into slots
   std::vector<BalanceDomain> domains;
 };
 
 // Task i in slot i and domain i % D, written in the last millisecond.
-void MakeInput(int nr_tasks, int nr_domains, bool hot, Input* in) {
+void MakeInput(int nr_tasks, int nr_domains, bool hot, int nr_cgroups,
+               Input* in) {
   std::mt19937_64 rng(42);
   for (int d = 0; d < nr_domains; ++d) in->domains.push_back({d % 2, 8.0});
   in->snapshot.domains.resize(nr_domains);
@@ -56,6 +62,8 @@ void MakeInput(int nr_tasks, int nr_domains, bool hot, Input* in) {
     s.pid = static_cast<uint32_t>(i) + 1;
     s.dom = static_cast<uint32_t>(d);
     s.weight = 100;
+    s.cgroup = nr_cgroups > 0 ? static_cast<uint16_t>(rng() % nr_cgroups)
+                              : ATLAS_NO_CGROUP;
     s.updated_at = kNow - rng() % 1'000'000;
     const double dcyc = hot ? (d == 0 ? 0.9 : 0.05)
                             : static_cast<double>(1 + rng() % 1000) / 1000;
@@ -64,6 +72,11 @@ void MakeInput(int nr_tasks, int nr_domains, bool hot, Input* in) {
     in->snapshot.domains[d].load += dcyc;
     in->snapshot.domains[d].runnable += dcyc;
   }
+  // Factors from 1/4 to 2 (a cgroup's weight over the weight active in it).
+  for (int c = 0; c < nr_cgroups; ++c)
+    in->factors.push_back(EncodeFactor(0.25 * (1 + c % 8)));
+  in->snapshot.cgroup_factors = in->factors.data();
+  in->snapshot.nr_cgroup_factors = in->factors.size();
   in->snapshot.slots = in->slots.data();
   in->snapshot.nr_slots = in->slots.size();
   in->snapshot.now_ns = kNow;
@@ -72,7 +85,8 @@ void MakeInput(int nr_tasks, int nr_domains, bool hot, Input* in) {
 
 void BM_BalancePass(benchmark::State& state) {
   Input in;
-  MakeInput(state.range(0), state.range(1), state.range(2), &in);
+  MakeInput(state.range(0), state.range(1), state.range(2), state.range(3),
+            &in);
   for (auto _ : state) {
     Plan plan = Balance(in.snapshot, in.domains, BalanceParams{});
     benchmark::DoNotOptimize(plan);
@@ -83,12 +97,16 @@ void BM_BalancePass(benchmark::State& state) {
 // Reads, from every slot, each field the pass uses, once.
 void BM_ScanSlots(benchmark::State& state) {
   Input in;
-  MakeInput(state.range(0), state.range(1), state.range(2), &in);
+  MakeInput(state.range(0), state.range(1), state.range(2), state.range(3),
+            &in);
+  const uint64_t* factors = in.factors.data();
+  const size_t nr_factors = in.factors.size();
   for (auto _ : state) {
     uint64_t sum = 0;
     for (const atlas_task_snap& s : in.slots) {
       sum += s.uid + s.updated_at + s.dcyc + s.dcyc_cur + s.dom + s.weight +
-             s.allowed_doms[0];
+             s.allowed_doms[0] +
+             (s.cgroup < nr_factors ? factors[s.cgroup] : 0);
     }
     benchmark::DoNotOptimize(sum);
   }
@@ -98,10 +116,13 @@ void BM_ScanSlots(benchmark::State& state) {
 void Args(benchmark::internal::Benchmark* b) {
   for (int hot : {1, 0}) {
     for (int tasks : {1000, 10000, 100000}) {
-      for (int domains : {8, 64, 128}) b->Args({tasks, domains, hot});
+      for (int domains : {8, 64, 128}) b->Args({tasks, domains, hot, 0});
     }
   }
-  b->ArgNames({"tasks", "domains", "hot"});
+  for (int hot : {1, 0}) {
+    for (int tasks : {1000, 10000, 100000}) b->Args({tasks, 64, hot, 64});
+  }
+  b->ArgNames({"tasks", "domains", "hot", "cgroups"});
 }
 
 BENCHMARK(BM_BalancePass)->Apply(Args);
