@@ -210,6 +210,10 @@ class Balancer {
   // x <= max_load. False if no task fits.
   bool MoveOne(int from, int to, double limit, double max_load);
   double GlobalShare(int d) const { return avg_ * domains_[d].capacity; }
+  // How far node n's load must be from its share to push or pull.
+  double NodeThreshold(int n) const {
+    return params_.node_imbalance_pct / 100 * avg_ * node_cap_[n];
+  }
   // Tries the sources `from` (most excess first) against the targets `to`
   // (least excess first), until one move succeeds; its domains in *s, *t.
   // limit(s, t) and max_load(s, t) bound the move as in MoveOne.
@@ -485,14 +489,14 @@ void Balancer::MarkSources() {
   node_pushes.resize(nr_nodes_);
   for (int n = 0; n < nr_nodes_; ++n) {
     node_avg[n] = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
-    node_pushes[n] = nr_nodes_ > 1 &&
-                     node_load[n] - avg_ * node_cap[n] >
-                         params_.node_imbalance_pct / 100 * avg_ * node_cap[n];
+    node_pushes[n] =
+        nr_nodes_ > 1 && node_load[n] - avg_ * node_cap[n] > NodeThreshold(n);
   }
   const double pct = params_.domain_imbalance_pct / 100;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double share = node_avg[n] * capacity_[d];
+    // The threshold rounded as BalanceInsideNode's.
     const bool over_in_node =
         load_[d] - share > pct * node_avg[n] * capacity_[d];
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
@@ -623,8 +627,7 @@ void Balancer::BalanceNodes() {
       if (imbalance > most) most = imbalance, *push = n;
       if (imbalance < least) least = imbalance, *pull = n;
     }
-    return most > params_.node_imbalance_pct / 100 * avg_ * node_cap[*push] &&
-           -least > params_.node_imbalance_pct / 100 * avg_ * node_cap[*pull];
+    return most > NodeThreshold(*push) && -least > NodeThreshold(*pull);
   };
   int push = 0, pull = 0;
   if (!pushes(&push, &pull)) return;
