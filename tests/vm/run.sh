@@ -48,7 +48,9 @@ fi
 # The guest sees the host's root read-only, but not /root or /tmp, where
 # Bazel's outputs may live: stage the binary in the cache.
 STAGE=$(mkdir -p "$CACHE/stage" && mktemp -d "$CACHE/stage/XXXXXX") || exit 2
-trap 'rm -rf "$STAGE"' EXIT
+# ATLAS_KEEP_STAGE=DIR: copy every test's log and kernel log (and a first
+# run's, .first) to DIR before the stage goes.
+trap '[ -n "${ATLAS_KEEP_STAGE:-}" ] && mkdir -p "$ATLAS_KEEP_STAGE" && cp "$STAGE"/*.log* "$ATLAS_KEEP_STAGE"/ 2>/dev/null; rm -rf "$STAGE"' EXIT
 install -m 755 "$BIN" "$STAGE/scx_atlas"
 [ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
 PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
@@ -102,9 +104,17 @@ for t in "${TESTS[@]}"; do
     # kernel failed, gets one more run; the retry is reported with the
     # first run's tail. A test that fails, hangs with a sound kernel, or
     # dies twice, counts as failed.
+    # The rerun uses single-threaded TCG (SCX_VM_TCG_THREAD=single): the
+    # deaths seen so far were an int3 trap on a jump label the kernel had
+    # just rewritten as sched_ext enabled or disabled (README: "guest
+    # deaths"), a vCPU running stale code while another rewrote it, which
+    # cannot happen when one host thread runs every vCPU in turn. (A CI
+    # rerun under multi-threaded TCG failed too: sched_ext stuck in
+    # 'enabling' for 60 s.)
+    tcg=multi
     for try in 1 2; do
       # shellcheck disable=SC2086
-      tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$t_timeout" "${ENVS[@]+"${ENVS[@]}"}" \
+      SCX_VM_TCG_THREAD=$tcg tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$t_timeout" "${ENVS[@]+"${ENVS[@]}"}" \
         -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" \
         -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" \
         -e ATLAS_UNIT="$STAGE/scx_atlas.service" "$t" > "$log" 2>&1
@@ -120,9 +130,9 @@ for t in "${TESTS[@]}"; do
       # a dead guest.
       emu="$KCRASH|timer wakeup didn.t happen"
       if [ $rc = 124 ] && grep -q -E "$emu" "$klog" 2>/dev/null; then
-        echo "note: $name: the guest hung after its kernel failed (exit 124, $(grep -m1 -o -E "($emu)[^]]*" "$klog" | cut -c1-80)); running it once more. First run's tail:"
+        echo "note: $name: the guest hung after its kernel failed (exit 124, $(grep -m1 -o -E "($emu)[^]]*" "$klog" | cut -c1-80)); running it once more (single-threaded TCG). First run's tail:"
       elif [ $rc = 125 ]; then
-        echo "note: $name: the guest died before the test finished (exit 125); running it once more. First run's tail:"
+        echo "note: $name: the guest died before the test finished (exit 125); running it once more (single-threaded TCG). First run's tail:"
       else
         break
       fi
@@ -135,6 +145,8 @@ for t in "${TESTS[@]}"; do
         tail -n +$((first > 5 ? first - 5 : 1)) "$klog" | head -120 | sed 's/^/    ! /'
       fi
       cp "$log" "$log.first"
+      cp "$klog" "$klog.first" 2>/dev/null
+      tcg=single
     done
   fi
   secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
