@@ -5,7 +5,9 @@
 # Runs each VM test (tests/vm/test_*.sh, or the ones named) in its own fresh
 # guest through tools/vm/vm-run. A test's "# vm: ARGS" line gives the guest
 # topology; its "# allow: REGEX" line names kernel log lines it provokes on
-# purpose; a "# host: true" test runs on the host (it drives vm-run itself).
+# purpose; a "# tcg: single" test runs under single-threaded TCG (as every
+# rerun does, below); a "# host: true" test runs on the host (it drives
+# vm-run itself).
 # A test passes when it exits 0 and the guest kernel log is clean.
 # -v: print every test's output. -k FILE: boot that kernel instead of the
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
@@ -111,7 +113,8 @@ for t in "${TESTS[@]}"; do
     # cannot happen when one host thread runs every vCPU in turn. (A CI
     # rerun under multi-threaded TCG failed too: sched_ext stuck in
     # 'enabling' for 60 s.)
-    tcg=multi
+    tcg=$(sed -n 's/^# tcg: \(single\)$/\1/p' "$t" | head -1)
+    tcg=${tcg:-multi}
     for try in 1 2; do
       # shellcheck disable=SC2086
       SCX_VM_TCG_THREAD=$tcg tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$t_timeout" "${ENVS[@]+"${ENVS[@]}"}" \
