@@ -215,11 +215,12 @@ class Balancer {
     return params_.node_imbalance_pct / 100 * avg_ * node_cap_[n];
   }
   // Tries the sources `from` (most excess first) against the targets `to`
-  // (least excess first), until one move succeeds; its domains in *s, *t.
-  // limit(s, t) and max_load(s, t) bound the move as in MoveOne.
+  // (least excess first), until one move succeeds; the positions of its
+  // domains in the two lists in *fi, *ti. limit(s, t) and max_load(s, t)
+  // bound the move as in MoveOne.
   template <typename Limit, typename MaxLoad>
   bool MoveFromTo(const std::vector<int>& from, const std::vector<int>& to,
-                  Limit limit, MaxLoad max_load, int* s, int* t);
+                  Limit limit, MaxLoad max_load, size_t* fi, size_t* ti);
   // Re-files domain d in over_/under_ of its node (by gexcess_) after a move.
   void RefileGlobal(int d);
   void BalanceNodes();
@@ -593,6 +594,21 @@ void Refile(std::vector<int>& list, int d, bool keep, Before before) {
     list.insert(std::lower_bound(list.begin(), list.end(), d, before), d);
 }
 
+// list[i] after a change that can only move it later in the `before`
+// order: shifted down to its place, or taken out unless `keep`. The same
+// list as Refile's, without searching for it.
+template <typename Before>
+void Demote(std::vector<int>& list, size_t i, bool keep, Before before) {
+  const int d = list[i];
+  if (!keep) {
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+    return;
+  }
+  for (; i + 1 < list.size() && before(list[i + 1], d); ++i)
+    list[i] = list[i + 1];
+  list[i] = d;
+}
+
 // Orders of domains by an excess: most first, least first; ties by id.
 struct MostFirst {
   const double* ex;
@@ -650,16 +666,17 @@ void Balancer::BalanceNodes() {
     // Source: the pushing node's domains above their share; target: the
     // pulling node's domains below it. A move must also shrink the two
     // domains' imbalance (so the machine-wide sum never grows).
-    int s = -1, t = -1;
+    size_t si = 0, ti = 0;
     const bool moved = MoveFromTo(
         over_[push], under_[pull],
         [&](int s, int t) {
           return std::min(
               {push_excess, pull_deficit, gexcess_[s], -gexcess_[t]});
         },
-        [](int, int) { return std::numeric_limits<double>::infinity(); }, &s,
-        &t);
+        [](int, int) { return std::numeric_limits<double>::infinity(); }, &si,
+        &ti);
     if (!moved) return;
+    const int s = over_[push][si], t = under_[pull][ti];
     RefileGlobal(s);
     RefileGlobal(t);
   } while (pushes(&push, &pull));
@@ -693,30 +710,35 @@ void Balancer::BalanceInsideNode(int node) {
   const LeastFirst least{nexcess_.data()};
   std::sort(from.begin(), from.end(), most);
   std::sort(to.begin(), to.end(), least);
-  auto refile = [&](int d) {
-    Refile(from, d, nexcess_[d] > threshold_[d], most);
-    Refile(to, d, -nexcess_[d] > threshold_[d], least);
-  };
   while (!from.empty() && !to.empty()) {
     // Moving x changes the machine-wide imbalance of s and t by
     // |gs - x| + |gt + x| - |gs| - |gt|, which is <= 0 iff x <= gs - gt
     // (domains of one node can have different capacities, so the
     // node-relative limit alone does not ensure it).
-    int s = -1, t = -1;
+    size_t si = 0, ti = 0;
     const bool moved = MoveFromTo(
         from, to,
         [&](int s, int t) { return std::min(nexcess_[s], -nexcess_[t]); },
-        [&](int s, int t) { return gexcess_[s] - gexcess_[t]; }, &s, &t);
+        [&](int s, int t) { return gexcess_[s] - gexcess_[t]; }, &si, &ti);
     if (!moved) return;
-    refile(s);
-    refile(t);
+    // The move lowered s's excess and raised t's: each moves down its own
+    // list from where it was, or leaves it; rarely, one overshoots into
+    // the other list (it was not in it: the two conditions exclude each
+    // other).
+    const int s = from[si], t = to[ti];
+    Demote(from, si, nexcess_[s] > threshold_[s], most);
+    Demote(to, ti, -nexcess_[t] > threshold_[t], least);
+    if (-nexcess_[s] > threshold_[s])
+      to.insert(std::lower_bound(to.begin(), to.end(), s, least), s);
+    if (nexcess_[t] > threshold_[t])
+      from.insert(std::lower_bound(from.begin(), from.end(), t, most), t);
   }
 }
 
 template <typename Limit, typename MaxLoad>
 bool Balancer::MoveFromTo(const std::vector<int>& from,
                           const std::vector<int>& to, Limit limit,
-                          MaxLoad max_load, int* s, int* t) {
+                          MaxLoad max_load, size_t* fi, size_t* ti) {
   if (static_cast<int>(plan_.migrations.size()) >= params_.max_migrations)
     return false;
   // A source's move limit only shrinks down the targets' list, so a source
@@ -724,12 +746,13 @@ bool Balancer::MoveFromTo(const std::vector<int>& from,
   // cpumask that excludes those: kTargetsPerSource bounds the search (the
   // last, failing round of a pass was O(sources x targets) moves).
   constexpr size_t kTargetsPerSource = 4;
-  for (int src : from) {
+  for (size_t i = 0; i < from.size(); ++i) {
+    const int src = from[i];
     for (size_t k = 0; k < to.size() && k < kTargetsPerSource; ++k) {
       const int dst = to[k];
       if (MoveOne(src, dst, limit(src, dst), max_load(src, dst))) {
-        *s = src;
-        *t = dst;
+        *fi = i;
+        *ti = k;
         return true;
       }
     }
