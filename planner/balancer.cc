@@ -16,18 +16,29 @@ namespace {
 
 // The tasks are read where BPF keeps them (the task_snaps slots), once per
 // pass: every task's domain and weight (for the weight cap), and only the
-// tasks of the source domains (those a move can take from), up to
-// kListPerSource of each, are copied, decoded and filed into a list per
+// tasks of the source domains (those a move can take from), a window of
+// each (below), are copied, decoded and filed into a list per
 // (source, load bucket); buckets are a log scale of load, 4 per doubling,
 // so a move finds a task near the wanted load without scanning or sorting.
 constexpr int kBuckets = 96;
 
-// The tasks of a source domain a pass looks at, at most (as the kernel's
-// load balancer looks at a bounded number of a busy runqueue's tasks): a
-// pass makes at most max_migrations moves, and a move looks at no more
-// than 16 tasks of a bucket. The scan starts at a slot that changes from
-// pass to pass, so a busier domain's other tasks get their turn.
-constexpr int kListPerSource = 512;
+// The tasks of a source domain a pass lists, at most (as the kernel's
+// load balancer looks at no more than sched_nr_migrate, 32, of the busiest
+// runqueue's tasks a balance): a pass makes at most max_migrations moves,
+// and a move looks at no more than 16 tasks of a bucket. The scan starts
+// at a slot that changes from pass to pass, so a busier domain's other
+// tasks get their turn. (512 before: at 10k tasks in 64-128 domains of
+// uniform load the listing of every source's tasks was half the pass.)
+constexpr int kListPerSource = 32;
+
+// A source's tasks whose load is at least its excess / kFloorDiv and those
+// below have a window of kListPerSource each (counted in one int of
+// `listed`, the low and the high 16 bits): the few busy tasks among a
+// domain's hundreds of near-idle ones (kworkers, sleeping threads) all
+// fit in the first, and a domain of many light tasks still has some to
+// move. (A move of less than the floor fixes less than 1/kFloorDiv of the
+// excess: a pass's moves of such tasks alone would not fix a quarter.)
+constexpr double kFloorDiv = 128;
 
 int BucketOf(double load) {
   if (!(load > 0)) return 0;
@@ -112,9 +123,10 @@ struct Scratch {
   std::vector<uint32_t> heavy;
   std::vector<char> is_source;
   std::vector<char> no_source;
+  std::vector<char> listing;
   std::vector<int> listed;
   std::vector<int> source_slot;
-  std::vector<double> gexcess, nexcess, threshold;
+  std::vector<double> gexcess, nexcess, threshold, floor;
   std::vector<std::vector<int>> over, under;
   std::vector<int> from, to;
   std::vector<double> node_avg;
@@ -144,11 +156,13 @@ class Balancer {
         heavy_(ThreadScratch().heavy),
         is_source_(ThreadScratch().is_source),
         no_source_(ThreadScratch().no_source),
+        listing_(ThreadScratch().listing),
         listed_(ThreadScratch().listed),
         source_slot_(ThreadScratch().source_slot),
         gexcess_(ThreadScratch().gexcess),
         nexcess_(ThreadScratch().nexcess),
         threshold_(ThreadScratch().threshold),
+        floor_(ThreadScratch().floor),
         over_(ThreadScratch().over),
         under_(ThreadScratch().under),
         from_(ThreadScratch().from),
@@ -247,11 +261,14 @@ class Balancer {
   std::vector<uint32_t>& heavy_;     // the heaviest weights (ScanTasks)
   std::vector<char>& is_source_;     // per domain, and 0 at [nr domains]
   std::vector<char>& no_source_;     // all 0: the heavy weights' scan
+  std::vector<char>& listing_;       // per domain (+1): still listing
   std::vector<int>& listed_;         // per domain (+1): its candidates
   std::vector<int>& source_slot_;    // per domain: its lists, or -1
   // Per domain, kept up to date by every move: load - global share, load -
   // node share, and the domain threshold (of the node phase being run).
   std::vector<double>&gexcess_, &nexcess_, &threshold_;
+  // Per domain (+1): a source's floor (MarkSources).
+  std::vector<double>& floor_;
   // Per node: its domains above their global share, most excess first, and
   // below it, least excess first (the node phase's sources and targets).
   std::vector<std::vector<int>>&over_, &under_;
@@ -272,16 +289,17 @@ struct ScanState {
 };
 
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
-// task to cand (room for one per slot; up to kListPerSource a domain,
-// counted in `listed`) and each weight above
+// task to cand (room for one per slot; up to kListPerSource a domain above
+// its floor and as many below, counted in `listed`) and each weight above
 // st->heavy_floor to heavy; stops when heavy holds heavy_room and returns
 // where it stopped (n: done). Out of line and free of calls, so the totals
 // stay in registers (inlined into the pass, whose rare paths call out, the
 // loop kept them on the stack: 18 % slower at 100k tasks).
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
-    uint64_t max_age, double per_half_life, const char* source, int* listed,
-    uint32_t nd, const uint64_t* factors, size_t nr_factors, Candidate* cand,
+    uint64_t max_age, double per_half_life, char* listing, const double* floor,
+    double per_weight, double unweighted, int* listed, uint32_t nd,
+    const uint64_t* factors, size_t nr_factors, Candidate* cand,
     uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
   uint32_t max_weight = st->max_weight;
@@ -304,8 +322,7 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
     total_weight += w;
     max_weight = std::max(max_weight, w);
     const uint32_t dd = d < nd ? d : nd;
-    if (source[dd] && listed[dd] < kListPerSource) {
-      ++listed[dd];
+    if (listing[dd]) {
       // Signed conversions (cheaper than unsigned ones) of values far
       // below 2^63, and a multiplication by the inverse half-life.
       constexpr double kOne = 1.0 / ATLAS_LOAD_ONE;
@@ -319,12 +336,23 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
           now > at ? static_cast<double>(static_cast<int64_t>(now - at)) *
                          per_half_life
                    : 0;
-      cand[nc++] = {uid,
-                    static_cast<uint32_t>(i),
-                    static_cast<int32_t>(d),
-                    cur + (dcyc - cur) * RoughHalving(halvings),
-                    w,
-                    std::numeric_limits<double>::quiet_NaN()};
+      const double rough = cur + (dcyc - cur) * RoughHalving(halvings);
+      // Its load, uncapped (so never below the capped one), against the
+      // domain's floor: tasks above it and below it have a window each.
+      const int l = listed[dd];
+      const bool above = rough * (w * per_weight + unweighted) >= floor[dd];
+      if (above ? (l & 0xffff) < kListPerSource : (l >> 16) < kListPerSource) {
+        listed[dd] = l + (above ? 1 : 1 << 16);
+        // The window above the floor full: the domain's other tasks are
+        // not looked at.
+        if (above && (l & 0xffff) + 1 == kListPerSource) listing[dd] = 0;
+        cand[nc++] = {uid,
+                      static_cast<uint32_t>(i),
+                      static_cast<int32_t>(d),
+                      rough,
+                      w,
+                      std::numeric_limits<double>::quiet_NaN()};
+      }
     }
     // Taken for the first few slots, then (the floor having risen to the
     // heaviest weights' lightest) only for a weight among the heaviest.
@@ -385,21 +413,28 @@ void Balancer::ScanTasks() {
                          (snapshot_.now_ns * 0x9E3779B97F4A7C15ull) >> 32) %
                          nr_slots
                    : 0;
-  auto scan = [&](size_t begin, size_t end, const char* source, ScanState* s) {
+  // A task's load, uncapped: its duty cycle x (weight x per_weight +
+  // unweighted).
+  const double per_weight =
+      plan_.saturated ? 1.0 / (100.0 * ATLAS_WEIGHT_SCALE) : 0;
+  const double unweighted = plan_.saturated ? 0 : 1;
+  auto scan = [&](size_t begin, size_t end, char* listing, ScanState* s) {
     for (size_t i = begin; i < end;) {
       i = ScanUntilHeavy(snapshot_.slots, i, end, snapshot_.now_ns,
-                         snapshot_.max_age_ns, per_half_life, source,
-                         listed_.data(), static_cast<uint32_t>(nd),
-                         snapshot_.cgroup_factors, snapshot_.nr_cgroup_factors,
-                         cand_.data(), heavy_.data(), heavy_room, s);
+                         snapshot_.max_age_ns, per_half_life, listing,
+                         floor_.data(), per_weight, unweighted, listed_.data(),
+                         static_cast<uint32_t>(nd), snapshot_.cgroup_factors,
+                         snapshot_.nr_cgroup_factors, cand_.data(),
+                         heavy_.data(), heavy_room, s);
       if (s->nr_heavy < heavy_room) break;
       heaviest_first(keep);
       s->heavy_floor = heavy_[keep - 1];
       s->nr_heavy = keep;
     }
   };
-  scan(first, nr_slots, is_source_.data(), &st);
-  scan(0, first, is_source_.data(), &st);
+  listing_.assign(is_source_.begin(), is_source_.end());
+  scan(first, nr_slots, listing_.data(), &st);
+  scan(0, first, listing_.data(), &st);
   nr_cand_ = static_cast<int>(st.nr_cand);
   nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
@@ -480,6 +515,7 @@ void Balancer::MarkSources() {
   // next pass sees it.
   const int nd = static_cast<int>(domains_.size());
   is_source_.assign(nd + 1, 0);  // [nd]: any domain id past the last
+  floor_.assign(nd + 1, 0);
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd& node_cap = node_cap_;
@@ -502,6 +538,8 @@ void Balancer::MarkSources() {
         load_[d] - share > pct * node_avg[n] * capacity_[d];
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
+      floor_[d] =
+          std::max(load_[d] - share, load_[d] - GlobalShare(d)) / kFloorDiv;
     }
   }
 }

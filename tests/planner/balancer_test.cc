@@ -343,6 +343,24 @@ TEST(Balance, ABusyDomainsTasksAreLookedAtInTurn) {
   EXPECT_GT(passes_that_moved, 0);
 }
 
+TEST(Balance, HogsAmongManyNearIdleTasksAreSeenEveryPass) {
+  // Domain 0: 600 near-idle tasks (0.002 each), then 2 hogs; domain 1 is
+  // idle. A pass lists only some of a source's tasks, but the near-idle
+  // ones (whose moves would fix almost nothing) must not take the hogs'
+  // room: every pass, whatever slot it starts at, moves a hog first.
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 600; ++i) tasks.push_back(Task(i + 1, 0, 0.002, All(2)));
+  tasks.push_back(Task(1001, 0, 1.0, All(2)));
+  tasks.push_back(Task(1002, 0, 1.0, All(2)));
+  Input in = Make(2, tasks);
+  for (int k = 0; k < 16; ++k) {
+    in.snap.now_ns = kNow + static_cast<uint64_t>(k) * 1'000'000'007;
+    const Checked c = BalanceChecked(in, Domains({0, 0}));
+    ASSERT_FALSE(c.plan.migrations.empty()) << "pass " << k;
+    EXPECT_GT(c.plan.migrations[0].uid, 1000u) << "pass " << k;
+  }
+}
+
 TEST(Balance, AHogMovesWhenItIsTheOnlyTaskThatCanBeMoved) {
   // One node, 2 domains of 4 CPUs: 5 hogs and a pinned half-busy task in
   // domain 0, 4 hogs in domain 1 (loads 5.5 and 4, each 0.75 from the
