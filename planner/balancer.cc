@@ -235,8 +235,6 @@ class Balancer {
   template <typename Limit, typename MaxLoad>
   bool MoveFromTo(const std::vector<int>& from, const std::vector<int>& to,
                   Limit limit, MaxLoad max_load, size_t* fi, size_t* ti);
-  // Re-files domain d in over_/under_ of its node (by gexcess_) after a move.
-  void RefileGlobal(int d);
   void BalanceNodes();
   void BalanceInsideNode(int node);
 
@@ -622,19 +620,15 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
   return false;
 }
 
-// Takes d out of `list` (if there) and, if `keep`, puts it back where
-// `before` (a strict order of domains) places it.
+// Puts d into `list` where `before` (a strict order of domains) places it.
 template <typename Before>
-void Refile(std::vector<int>& list, int d, bool keep, Before before) {
-  auto it = std::find(list.begin(), list.end(), d);
-  if (it != list.end()) list.erase(it);
-  if (keep)
-    list.insert(std::lower_bound(list.begin(), list.end(), d, before), d);
+void InsertSorted(std::vector<int>& list, int d, Before before) {
+  list.insert(std::lower_bound(list.begin(), list.end(), d, before), d);
 }
 
 // list[i] after a change that can only move it later in the `before`
-// order: shifted down to its place, or taken out unless `keep`. The same
-// list as Refile's, without searching for it.
+// order: shifted down to its place, or taken out unless `keep` (no search:
+// a move's source and target were found at their positions).
 template <typename Before>
 void Demote(std::vector<int>& list, size_t i, bool keep, Before before) {
   const int d = list[i];
@@ -660,12 +654,6 @@ struct LeastFirst {
     return ex[a] != ex[b] ? ex[a] < ex[b] : a < b;
   }
 };
-
-void Balancer::RefileGlobal(int d) {
-  const int n = domains_[d].node;
-  Refile(over_[n], d, gexcess_[d] > 0, MostFirst{gexcess_.data()});
-  Refile(under_[n], d, gexcess_[d] < 0, LeastFirst{gexcess_.data()});
-}
 
 void Balancer::BalanceNodes() {
   if (nr_nodes_ < 2) return;
@@ -694,9 +682,11 @@ void Balancer::BalanceNodes() {
     if (gexcess_[d] > 0) over_[domains_[d].node].push_back(d);
     if (gexcess_[d] < 0) under_[domains_[d].node].push_back(d);
   }
+  const MostFirst most{gexcess_.data()};
+  const LeastFirst least{gexcess_.data()};
   for (int n = 0; n < nr_nodes_; ++n) {
-    std::sort(over_[n].begin(), over_[n].end(), MostFirst{gexcess_.data()});
-    std::sort(under_[n].begin(), under_[n].end(), LeastFirst{gexcess_.data()});
+    std::sort(over_[n].begin(), over_[n].end(), most);
+    std::sort(under_[n].begin(), under_[n].end(), least);
   }
   do {
     const double push_excess = node_load_[push] - avg_ * node_cap[push];
@@ -714,9 +704,13 @@ void Balancer::BalanceNodes() {
         [](int, int) { return std::numeric_limits<double>::infinity(); }, &si,
         &ti);
     if (!moved) return;
+    // As in BalanceInsideNode: s and t move down their own lists, or one
+    // overshoots into its node's list of the other kind.
     const int s = over_[push][si], t = under_[pull][ti];
-    RefileGlobal(s);
-    RefileGlobal(t);
+    Demote(over_[push], si, gexcess_[s] > 0, most);
+    Demote(under_[pull], ti, gexcess_[t] < 0, least);
+    if (gexcess_[s] < 0) InsertSorted(under_[push], s, least);
+    if (gexcess_[t] > 0) InsertSorted(over_[pull], t, most);
   } while (pushes(&push, &pull));
 }
 
@@ -766,10 +760,8 @@ void Balancer::BalanceInsideNode(int node) {
     const int s = from[si], t = to[ti];
     Demote(from, si, nexcess_[s] > threshold_[s], most);
     Demote(to, ti, -nexcess_[t] > threshold_[t], least);
-    if (-nexcess_[s] > threshold_[s])
-      to.insert(std::lower_bound(to.begin(), to.end(), s, least), s);
-    if (nexcess_[t] > threshold_[t])
-      from.insert(std::lower_bound(from.begin(), from.end(), t, most), t);
+    if (-nexcess_[s] > threshold_[s]) InsertSorted(to, s, least);
+    if (nexcess_[t] > threshold_[t]) InsertSorted(from, t, most);
   }
 }
 
