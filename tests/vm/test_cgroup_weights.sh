@@ -7,9 +7,10 @@
 # CPUs, 2 domains in one NUMA node: between nodes the planner tolerates 17 %
 # of imbalance by design, which moved the nested split's shares by up to
 # 30 %: balanced mode read B 0.55-0.65 in 8 runs on 2 nodes, 0.47-0.51 in
-# 8 on one; results/planner-20261204b), from the cgroups' own cpu.stat usage over CG_SECS, as
-# shares of the CPU time the measured cgroups used together (under TCG a
-# guest's CPU time and its wall clock disagree, so CPUs are 4 x a share):
+# 8 on one; results/planner-20261204b), from the cgroups' own cpu.stat
+# usage over CG_SECS, as shares of the CPU time the measured cgroups used
+# together (under TCG a guest's CPU time and its wall clock disagree, so
+# CPUs are 4 x a share):
 #   1. siblings of cpu.weight 100 and 300, 6 busy tasks each: the 300 one
 #      gets 3/4 of the CPU time (within 10 %);
 #   2. equal weights, 1 busy task against 8: the lone task gets the one CPU
