@@ -68,16 +68,31 @@ stop_busy() { kill -9 "${PIDS[@]}" 2>/dev/null; wait "${PIDS[@]}" 2>/dev/null; P
 mkcg() { mkdir -p $CG/$1 && echo "$2" > $CG/$1/cpu.weight || fail "mkcg $1 $2"; }
 rmcgs() { local d; for d in "$@"; do rmdir $CG/$d 2>/dev/null; done; }
 usage() { awk '/^usage_usec/ {print $2}' $CG/$1/cpu.stat; }
-# measure CGROUP...: CPUs used by each over SECS (after 1 s to settle).
+# measure CGROUP...: MEASURED = the CPUs used by each over SECS (after 1 s
+# to settle). Under scx_atlas it also leaves in DIAG what a failure needs
+# to be understood: the second cgroup's share of the first two each second, the
+# CPU each busy task was on at the end, and the domains' loads and the
+# cgroups' factors scx_atlas reported then.
 measure() {
-  local c before=() after=() i
+  local c before=() after=() i s prev=() now=() per=
   sleep 1
   for c in "$@"; do before+=($(usage "$c")); done
-  sleep "$SECS"
-  for c in "$@"; do after+=($(usage "$c")); done
-  for i in "${!before[@]}"; do
-    awk -v a="${before[i]}" -v b="${after[i]}" -v s="$SECS" 'BEGIN {printf "%.3f ", (b - a) / 1e6 / s}'
+  prev=("${before[@]}")
+  for ((s = 0; s < SECS; s++)); do
+    sleep 1
+    now=()
+    for c in "$@"; do now+=($(usage "$c")); done
+    per+=" $(awk -v x=$((now[1] - prev[1])) -v y=$((now[0] - prev[0])) 'BEGIN {printf "%.2f", x / (x + y + 1e-9)}')"
+    prev=("${now[@]}")
   done
+  after=("${now[@]}")
+  DIAG=
+  if [ -n "${ATLAS_PID:-}" ] && kill -0 "$ATLAS_PID" 2>/dev/null; then
+    DIAG="$2's share each second:$per; the tasks' CPUs: $(for i in "${PIDS[@]}"; do awk '{printf "%s", $39}' /proc/"$i"/stat 2>/dev/null; done); $(stats_json | jq -c '{loads: [.domains[] | .load * 100 | round / 100], cgroups: [.cgroups[] | {weight, factor: (.factor * 1000 | round / 1000), runnable}]}' 2>/dev/null)"
+  fi
+  MEASURED=$(for i in "${!before[@]}"; do
+    awk -v a="${before[i]}" -v b="${after[i]}" -v s="$SECS" 'BEGIN {printf "%.3f ", (b - a) / 1e6 / s}'
+  done)
 }
 # cpus X Y [N]: the CPUs X stands for, with X + Y using all N (all of them)
 cpus() { awk -v x="$1" -v y="$2" -v n="${3:-$(nproc)}" 'BEGIN {printf "%.3f", n * x / (x + y)}'; }
@@ -104,14 +119,14 @@ run() {
 siblings() {
   mkcg a 100; mkcg b 300
   busy a 6; busy b 6
-  read -r A B <<< "$(measure a b)"
+  measure a b; read -r A B <<< "$MEASURED"
   stop_busy; rmcgs a b
   SHARE=$(frac "$B" "$A")
 }
 lone() {
   mkcg a 100; mkcg b 100
   busy a 1; busy b 8
-  read -r A B <<< "$(measure a b)"
+  measure a b; read -r A B <<< "$MEASURED"
   stop_busy; rmcgs a b
   LONE=$(cpus "$A" "$B")
 }
@@ -120,7 +135,7 @@ nested() {
   echo +cpu > $CG/a/cgroup.subtree_control
   mkcg a/a1 100; mkcg a/a2 300
   busy a/a1 4; busy a/a2 4; busy b 4
-  read -r A1 A2 B <<< "$(measure a/a1 a/a2 b)"
+  measure a/a1 a/a2 b; read -r A1 A2 B <<< "$MEASURED"
   stop_busy; rmcgs a/a1 a/a2 a b
   NESTED="$(awk -v x="$A1" -v y="$A2" -v z="$B" 'BEGIN {t = x + y + z; printf "%.3f %.3f %.3f", x / t, y / t, z / t}')"
 }
@@ -140,10 +155,11 @@ run default siblings; D_SHARE=$SHARE
 for mode in $MODES; do
   # shellcheck disable=SC2046
   run atlas siblings $(args "$mode"); S_SHARE[$mode]=$SHARE
+  echo "1. ($mode mode) weight 300 vs 100, 6 busy tasks each: scx_atlas gave the 300 cgroup $SHARE (want 0.75; default $D_SHARE); $DIAG"
+  near "${S_SHARE[$mode]}" 0.75 10 || fail "$mode mode gave the weight-300 cgroup ${S_SHARE[$mode]} of the CPU time, want 0.75 within 10 % (default scheduler: $D_SHARE)"
   # shellcheck disable=SC2046
   run off siblings $(args "$mode") --cgroup_weights=false; O_SHARE[$mode]=$SHARE
   echo "1. ($mode mode) weight 300 vs 100, 6 busy tasks each: the 300 cgroup's share: default $D_SHARE, scx_atlas ${S_SHARE[$mode]}, --cgroup_weights=false ${O_SHARE[$mode]} (want 0.75)"
-  near "${S_SHARE[$mode]}" 0.75 10 || fail "$mode mode gave the weight-300 cgroup ${S_SHARE[$mode]} of the CPU time, want 0.75 within 10 % (default scheduler: $D_SHARE)"
   near "${O_SHARE[$mode]}" 0.75 10 && fail "$mode mode, --cgroup_weights=false also gave ${O_SHARE[$mode]}: the test cannot tell"
 done
 
@@ -164,7 +180,7 @@ run default nested; D_NESTED=$NESTED
 for mode in $MODES; do
   # shellcheck disable=SC2046
   run atlas nested $(args "$mode"); S_NESTED[$mode]=$NESTED
-  echo "3. ($mode mode) nested A(100)={A1(100), A2(300)} beside B(100), 4 busy tasks each: shares A1 A2 B: default $D_NESTED, scx_atlas $NESTED (want 0.125 0.375 0.5)"
+  echo "3. ($mode mode) nested A(100)={A1(100), A2(300)} beside B(100), 4 busy tasks each: shares A1 A2 B: default $D_NESTED, scx_atlas $NESTED (want 0.125 0.375 0.5); $DIAG"
   read -r A1 A2 B <<< "$NESTED"
   A1_PCT=25
   [ "$mode" = user ] && A1_PCT=$USER_A1_PCT
@@ -185,10 +201,10 @@ BUSY_CPUS=
 B_PIDS=("${PIDS[@]:6:6}")
 sleep 2
 echo 100 > $CG/b/cpu.weight
-read -r A B <<< "$(measure a b)"
+measure a b; read -r A B <<< "$MEASURED"
 CHANGED[$mode]=$(frac "$B" "$A")
 for p in "${B_PIDS[@]:0:5}"; do echo "$p" > $CG/a/cgroup.procs; done
-read -r A B <<< "$(measure a b)"
+measure a b; read -r A B <<< "$MEASURED"
 MOVED[$mode]=$(cpus "$B" "$A" 2)
 stop_busy; rmcgs a b
 echo "4. ($mode mode) after cpu.weight 300 -> 100: share ${CHANGED[$mode]} (want 0.5); after 5 of B's 6 tasks moved to A, B's last task: ${MOVED[$mode]} CPU of 2 (want 1.0; per-task 0.17)"
