@@ -377,6 +377,34 @@ TEST(Balance, AHogMovesWhenItIsTheOnlyTaskThatCanBeMoved) {
   EXPECT_THAT(c.after, ElementsAre(4.5, 5));
 }
 
+TEST(Balance, EachMoveTakesFromTheMostLoadedAndGivesToTheLeast) {
+  // Domains 0 and 1 over their share (3.2 and 3.0), 2 and 3 idle. The
+  // first move takes 1.2 from domain 0 to domain 2; after it domain 1 is
+  // the most loaded and domain 3 the least, so the second move goes from 1
+  // to 3. A balancer that left a move's source and target where they were
+  // in its lists (instead of re-filing them by their new loads) would move
+  // one of domain 0's 0.4 tasks to domain 2, both still over and under.
+  // Inside one node, and across two (the node phase keeps lists of its
+  // own).
+  std::vector<TaskLoad> tasks;
+  for (double load : {1.2, 0.4, 0.4, 0.4, 0.4, 0.4}) {
+    tasks.push_back(Task(tasks.size() + 1, 0, load, All(4)));
+  }
+  for (int i = 0; i < 3; ++i) {
+    tasks.push_back(Task(tasks.size() + 1, 1, 1.0, All(4)));
+  }
+  for (const std::vector<int>& nodes :
+       {std::vector<int>{0, 0, 0, 0}, std::vector<int>{0, 0, 1, 1}}) {
+    SCOPED_TRACE(nodes[2] == 0 ? "one node" : "two nodes");
+    const Checked c = BalanceChecked(Make(4, tasks), Domains(nodes));
+    ASSERT_GE(c.plan.migrations.size(), 2u);
+    EXPECT_EQ(c.plan.migrations[0].from, 0);
+    EXPECT_EQ(c.plan.migrations[0].to, 2);
+    EXPECT_EQ(c.plan.migrations[1].from, 1);
+    EXPECT_EQ(c.plan.migrations[1].to, 3);
+  }
+}
+
 TEST(Balance, NoTaskMovesTwiceAndPlansAreDeterministic) {
   std::vector<TaskLoad> tasks;
   for (int i = 0; i < 40; ++i) {
