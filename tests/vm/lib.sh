@@ -126,6 +126,32 @@ within() {
 # loads JSON: the domains' loads of a stats_json reading, rounded.
 loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
 
+# longest_waits SECS PID...: the longest stretch (ms) each PID's CPU time
+# did not grow, sampled every 20 ms (bash builtins only: no fork per sample:
+# the 20 ms are a read timeout on a fifo nobody writes), then when each of
+# those stretches began (ms from the start).
+longest_waits() {
+  [ -p /tmp/tick.fifo ] || mkfifo /tmp/tick.fifo
+  exec 9<> /tmp/tick.fifo
+  local secs=$1 i t t0 run end
+  shift
+  local -a pids=("$@") last_run=() last_t=() longest=() began=()
+  t=${EPOCHREALTIME/./} t0=$t
+  end=$((t + secs * 1000000))
+  for i in "${!pids[@]}"; do last_run[i]=-1 last_t[i]=$t longest[i]=0; done
+  while [ "$t" -lt "$end" ]; do
+    read -r -t 0.02 -u 9 _
+    t=${EPOCHREALTIME/./}
+    for i in "${!pids[@]}"; do
+      read -r run _ < "/proc/${pids[i]}/schedstat" || continue
+      [ "$run" != "${last_run[i]}" ] && last_run[i]=$run last_t[i]=$t
+      ((t - last_t[i] > longest[i])) && longest[i]=$((t - last_t[i])) began[i]=$((last_t[i] - t0))
+    done
+  done
+  for i in "${!pids[@]}"; do printf '%s ' $((longest[i] / 1000)); done
+  for i in "${!pids[@]}"; do printf '%s ' $((${began[i]:-0} / 1000)); done
+}
+
 # one_line_error EXPECTED_RC PATTERN CMD...: CMD exits EXPECTED_RC after one
 # line of output matching PATTERN.
 one_line_error() {

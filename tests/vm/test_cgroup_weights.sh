@@ -90,7 +90,9 @@ measure() {
   after=("${now[@]}")
   DIAG=
   if [ -n "${ATLAS_PID:-}" ] && kill -0 "$ATLAS_PID" 2>/dev/null; then
-    DIAG="$2's share each second:$per; the tasks' CPUs: $(for i in "${PIDS[@]}"; do awk '{printf "%s", $39}' /proc/"$i"/stat 2>/dev/null; done); $(stats_json | jq -c '{loads: [.domains[] | .load * 100 | round / 100], cgroups: [.cgroups[] | {weight, factor: (.factor * 1000 | round / 1000), runnable}]}' 2>/dev/null)"
+    local json
+    json=$(stats_json 2>/dev/null)
+    DIAG="$2's share each second:$per; the tasks' CPUs: $(for i in "${PIDS[@]}"; do awk '{printf "%s", $39}' /proc/"$i"/stat 2>/dev/null; done); loads $(loads "$json" 2>/dev/null); cgroups $(jq -c '[.cgroups[] | {weight, factor: (.factor * 1000 | round / 1000), runnable}]' <<< "$json" 2>/dev/null)"
   fi
   MEASURED=$(for i in "${!before[@]}"; do
     awk -v a="${before[i]}" -v b="${after[i]}" -v s="$SECS" 'BEGIN {printf "%.3f ", (b - a) / 1e6 / s}'

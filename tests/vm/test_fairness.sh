@@ -25,30 +25,6 @@ SECS=${FAIR_SECS:-20}
 NR_HOGS=${FAIR_HOGS:-24}
 taskset -pc 0 $$ > /dev/null   # the sampler (this shell) stays off CPU 1
 
-mkfifo /tmp/tick.fifo
-exec 9<> /tmp/tick.fifo
-# longest_waits SECS PID...: the longest stretch (ms) each PID's CPU time
-# did not grow, sampled every 20 ms (bash builtins only: no fork per sample),
-# then when each of those stretches began (ms from the start).
-longest_waits() {
-  local secs=$1 i t t0 run end
-  shift
-  local -a pids=("$@") last_run=() last_t=() longest=() began=()
-  t=${EPOCHREALTIME/./} t0=$t
-  end=$((t + secs * 1000000))
-  for i in "${!pids[@]}"; do last_run[i]=-1 last_t[i]=$t longest[i]=0; done
-  while [ "$t" -lt "$end" ]; do
-    read -r -t 0.02 -u 9 _
-    t=${EPOCHREALTIME/./}
-    for i in "${!pids[@]}"; do
-      read -r run _ < "/proc/${pids[i]}/schedstat" || continue
-      [ "$run" != "${last_run[i]}" ] && last_run[i]=$run last_t[i]=$t
-      ((t - last_t[i] > longest[i])) && longest[i]=$((t - last_t[i])) began[i]=$((last_t[i] - t0))
-    done
-  done
-  for i in "${!pids[@]}"; do printf '%s ' $((longest[i] / 1000)); done
-  for i in "${!pids[@]}"; do printf '%s ' $((${began[i]:-0} / 1000)); done
-}
 
 HOGS=()
 for ((i = 0; i < NR_HOGS; i++)); do hog 1; HOGS+=("$HOG_PID"); done
