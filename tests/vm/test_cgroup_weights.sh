@@ -1,8 +1,10 @@
 #!/bin/bash
 # vm: -s 2:2:1 -n 1
 # timeout: 600
-# cgroup CPU weights (--cgroup_weights), balanced mode then user mode
-# (CG_MODES="balanced user", the default), each split measured side by
+# cgroup CPU weights (--cgroup_weights), balanced mode (CG_MODES="balanced",
+# the default here; test_cgroup_weights_user.sh runs this file with
+# CG_MODES=user in a guest of its own: both modes in one guest took
+# 535-567 s of a 600 s limit and one CI run's ran out), each split measured side by
 # side with the kernel's default scheduler in the same guest (4
 # CPUs, 2 domains in one NUMA node: between nodes the planner tolerates 17 %
 # of imbalance by design, which moved the nested split's shares by up to
@@ -50,7 +52,7 @@
 # it 0.17).
 . "$(dirname "$0")/lib.sh"
 SECS=${CG_SECS:-8}
-MODES=${CG_MODES:-balanced user}
+MODES=${CG_MODES:-balanced}
 USER_MOVED_MIN=0.5
 USER_A1_PCT=50
 CG=/sys/fs/cgroup
