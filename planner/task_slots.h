@@ -49,20 +49,36 @@ TaskLoad TaskLoadFromSnap(const atlas_task_snap& snap, uint64_t now_ns,
 // A task's weight as BPF counts it (bpf/atlas_cgroup.bpf.h's
 // effective_weight, the same rounding): `weight` x its cgroup's factor, x
 // ATLAS_WEIGHT_SCALE.
+// A factor decoded once to be applied to many weights (ApplyFactor): the
+// same result as BPF's effective_weight, wrap-around included.
+struct FactorCode {
+  uint64_t mult;   // ATLAS_WEIGHT_SCALE x the mantissa (x 1: none)
+  uint64_t round;  // half of 2^shift (0: none)
+  uint64_t lo;     // the least result (0: none, weight x scale as it is)
+  uint64_t hi;     // the most (none: no bound, the product wraps at 32 bits)
+  uint32_t shift;
+};
+
+inline FactorCode DecodeFactor(uint32_t f) {
+  const uint32_t shift = ATLAS_FACTOR_SHIFT(f);
+  if (f == 0 || shift > 63) return {ATLAS_WEIGHT_SCALE, 0, 0, ~uint64_t{0}, 0};
+  return {uint64_t{ATLAS_WEIGHT_SCALE} * ATLAS_FACTOR_MANT(f),
+          shift ? uint64_t{1} << (shift - 1) : 0, 1, ATLAS_MAX_EFF_WEIGHT,
+          shift};
+}
+
+inline uint32_t ApplyFactor(uint32_t weight, const FactorCode& c) {
+  const uint64_t w = (uint64_t{weight} * c.mult + c.round) >> c.shift;
+  return static_cast<uint32_t>(w < c.lo ? c.lo : w > c.hi ? c.hi : w);
+}
+
 inline uint32_t EffectiveWeight(uint32_t weight, uint32_t cgroup,
                                 const uint64_t* factors, size_t nr_factors) {
   const uint32_t f = static_cast<uint32_t>(
       factors == nullptr || cgroup >= nr_factors
           ? 0
           : __atomic_load_n(&factors[cgroup], __ATOMIC_RELAXED));
-  const uint32_t shift = ATLAS_FACTOR_SHIFT(f);
-  if (f == 0 || shift > 63) return weight * ATLAS_WEIGHT_SCALE;
-  uint64_t w =
-      static_cast<uint64_t>(weight) * ATLAS_WEIGHT_SCALE * ATLAS_FACTOR_MANT(f);
-  w = (w + (shift ? uint64_t{1} << (shift - 1) : 0)) >> shift;
-  return w < 1                      ? 1
-         : w > ATLAS_MAX_EFF_WEIGHT ? ATLAS_MAX_EFF_WEIGHT
-                                    : static_cast<uint32_t>(w);
+  return ApplyFactor(weight, DecodeFactor(f));
 }
 
 // A factor (> 0) as BPF reads it: m / 2^s, 24 bits of mantissa.

@@ -503,6 +503,104 @@ TEST(Balance, CappedTaskMovesWithItsCappedLoad) {
   EXPECT_LE(std::abs(c.after[0] - c.after[1]), 4.0 / 3);
 }
 
+TEST(Balance, CgroupFactorsWeighTheTasks) {
+  // 8 CPUs in 2 domains, saturated, with cgroup factors (--cgroup_weights):
+  // domain 0 holds 4 tasks of a cgroup of factor 2 and 4 of one of factor
+  // 1/4, domain 1 8 tasks in no cgroup, all nice 0 and always runnable.
+  // Weighed with the factors (computed here: 200, 25 and 100, not by
+  // EffectiveWeight) the loads are 9 and 8, and only a task of load 0.25
+  // fits a move (x < 2 x 0.5); weighed without them every task is 1.0, and
+  // with the first factor for all 2.0: nothing would move.
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 8; ++i) tasks.push_back(Task(i + 1, 0, 1.0, All(2)));
+  for (int i = 8; i < 16; ++i) tasks.push_back(Task(i + 1, 1, 1.0, All(2)));
+  const double factor[] = {2.0, 0.25};
+  const std::vector<uint64_t> factors = {EncodeFactor(factor[0]),
+                                         EncodeFactor(factor[1])};
+  Input in = Make(2, tasks);
+  for (size_t i = 0; i < in.slots.size(); ++i) {
+    in.slots[i].cgroup = static_cast<uint16_t>(i < 8 ? i / 4 : ATLAS_NO_CGROUP);
+    if (i < 8) in.tasks[i].weight = static_cast<uint32_t>(100 * factor[i / 4]);
+  }
+  for (DomainState& d : in.snap.domains) d.load = 0;
+  for (const TaskLoad& t : in.tasks) {
+    in.snap.domains[t.domain].load += t.duty_cycle * t.weight / 100.0;
+  }
+  in.snap.cgroup_factors = factors.data();
+  in.snap.nr_cgroup_factors = factors.size();
+  const Checked c = BalanceChecked(in, Domains({0, 0}, 4));
+  ASSERT_TRUE(c.plan.saturated);
+  EXPECT_NEAR(c.before[0], 9, 1e-9);
+  EXPECT_NEAR(c.before[1], 8, 1e-9);
+  ASSERT_FALSE(c.plan.migrations.empty());
+  for (const Migration& m : c.plan.migrations) {
+    EXPECT_TRUE(m.uid >= 5 && m.uid <= 8) << "moved task " << m.uid;
+    EXPECT_NEAR(m.load, 0.25, 1e-9);
+  }
+  EXPECT_LT(std::abs(c.after[0] - c.after[1]), 1.0);
+}
+
+TEST(Balance, CgroupFactorsSetTheWeightCap) {
+  // 4 CPUs in 2 domains, saturated: a nice-0 task in a cgroup of factor 8
+  // (weight 800) beside 4 nice-0 tasks in none. 800 is more than a CPU's
+  // fair share (4 x 800 > 1200), so it is capped to 400 / 3 (computed by
+  // the reference model from the weights set here); weighed without its
+  // factor nothing would be capped (4 x 100 <= 500).
+  std::vector<TaskLoad> tasks = {Task(1, 0, 1.0, All(2))};
+  for (int i = 1; i < 5; ++i) tasks.push_back(Task(i + 1, i % 2, 1.0, All(2)));
+  const std::vector<uint64_t> factors = {EncodeFactor(8.0)};
+  const double cap = 400.0 / 3;
+  Input in = Make(2, tasks, cap);
+  in.slots[0].cgroup = 0;
+  in.tasks[0].weight = 800;
+  for (size_t i = 1; i < in.slots.size(); ++i)
+    in.slots[i].cgroup = ATLAS_NO_CGROUP;
+  for (DomainState& d : in.snap.domains) d.load = 0;
+  for (const TaskLoad& t : in.tasks) {
+    in.snap.domains[t.domain].load +=
+        t.duty_cycle * std::min<double>(t.weight, cap) / 100.0;
+  }
+  in.snap.cgroup_factors = factors.data();
+  in.snap.nr_cgroup_factors = factors.size();
+  const Checked c = BalanceChecked(in, Domains({0, 0}, 2));
+  ASSERT_TRUE(c.plan.saturated);
+  EXPECT_NEAR(c.plan.weight_cap, cap, 1e-9);
+}
+
+// BPF's effective_weight (bpf/atlas_cgroup.bpf.h), as it is written there,
+// in its own integer widths.
+uint32_t BpfEffectiveWeight(uint32_t weight, uint32_t f) {
+  const uint32_t shift = ATLAS_FACTOR_SHIFT(f);
+  if (!f || shift > 63) return weight * ATLAS_WEIGHT_SCALE;
+  uint64_t w = (uint64_t)weight * ATLAS_WEIGHT_SCALE * ATLAS_FACTOR_MANT(f);
+  w = (w + (shift ? 1ULL << (shift - 1) : 0)) >> shift;
+  return w < 1                      ? 1
+         : w > ATLAS_MAX_EFF_WEIGHT ? ATLAS_MAX_EFF_WEIGHT
+                                    : (uint32_t)w;
+}
+
+TEST(EffectiveWeight, IsBpfsArithmetic) {
+  // Weights from 0 to past where x ATLAS_WEIGHT_SCALE wraps at 32 bits,
+  // factors from none through tiny, exact, huge and out of range.
+  std::vector<uint32_t> codes = {
+      0, 1u << 24, 63u << 24 | 1, 64u << 24 | 5, 0xffffffffu, 0xffffffu};
+  for (double f : {1e-9, 1.0 / 3, 0.25, 1.0, 2.0, 7.5, 1e6, 1e9}) {
+    codes.push_back(EncodeFactor(f));
+  }
+  for (uint32_t code : codes) {
+    const std::vector<uint64_t> factors = {code};
+    for (uint32_t w :
+         {0u, 1u, 15u, 100u, 10000u, 1u << 22, 5000000u, 0xffffffffu}) {
+      EXPECT_EQ(EffectiveWeight(w, 0, factors.data(), 1),
+                BpfEffectiveWeight(w, code))
+          << "weight " << w << " factor code " << code;
+      EXPECT_EQ(EffectiveWeight(w, 1, factors.data(), 1),
+                BpfEffectiveWeight(w, 0))
+          << "weight " << w << ": a slot past the factors is none";
+    }
+  }
+}
+
 // Property: over thousands of random snapshots, a plan never increases the
 // total imbalance (recomputed), never violates a cpumask, never moves a task
 // twice or from a domain it is not in, never exceeds max_migrations, and its
