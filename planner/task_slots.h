@@ -45,10 +45,6 @@ inline bool ReadSlot(const atlas_task_snap& shared, atlas_task_snap* out) {
 TaskLoad TaskLoadFromSnap(const atlas_task_snap& snap, uint64_t now_ns,
                           uint64_t half_life_ns);
 
-// Whether a slot written at `updated_at` is recent enough at `now_ns`.
-// A task's weight as BPF counts it (bpf/atlas_cgroup.bpf.h's
-// effective_weight, the same rounding): `weight` x its cgroup's factor, x
-// ATLAS_WEIGHT_SCALE.
 // A factor decoded once to be applied to many weights (ApplyFactor): the
 // same result as BPF's effective_weight, wrap-around included.
 struct FactorCode {
@@ -72,6 +68,9 @@ inline uint32_t ApplyFactor(uint32_t weight, const FactorCode& c) {
   return static_cast<uint32_t>(w < c.lo ? c.lo : w > c.hi ? c.hi : w);
 }
 
+// A task's weight as BPF counts it (bpf/atlas_cgroup.bpf.h's
+// effective_weight, the same rounding): `weight` x its cgroup's factor, x
+// ATLAS_WEIGHT_SCALE.
 inline uint32_t EffectiveWeight(uint32_t weight, uint32_t cgroup,
                                 const uint64_t* factors, size_t nr_factors) {
   const uint32_t f = static_cast<uint32_t>(

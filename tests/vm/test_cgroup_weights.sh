@@ -4,8 +4,8 @@
 # cgroup CPU weights (--cgroup_weights), balanced mode (CG_MODES="balanced",
 # the default here; test_cgroup_weights_user.sh runs this file with
 # CG_MODES=user in a guest of its own: both modes in one guest took
-# 535-567 s of a 600 s limit and one CI run's ran out), each split measured side by
-# side with the kernel's default scheduler in the same guest (4
+# 535-567 s of a 600 s limit, and one CI run ran out of it), each split
+# measured side by side with the kernel's default scheduler in the same guest (4
 # CPUs, 2 domains in one NUMA node: between nodes the planner tolerates 17 %
 # of imbalance by design, which moved the nested split's shares by up to
 # 30 %: balanced mode read B 0.55-0.65 in 8 runs on 2 nodes, 0.47-0.51 in
