@@ -469,6 +469,45 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 			      debug_inject_error_after_ns / 1000000);
 }
 
+/* The lead cap's timer (recap_queue, bpf/atlas_queue.bpf.h). */
+#define ATLAS_RECAP_NS (100ULL * 1000 * 1000)
+
+struct recap_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct recap_timer);
+} recap_timers SEC(".maps");
+
+static int recap_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u32 moved = 0, d;
+	s32 cpu;
+
+	bpf_for(d, 0, nr_domains)
+	{
+		if (d >= ATLAS_MAX_DOMAINS)
+			break;
+		moved += recap_queue(d, d);
+	}
+	bpf_for(cpu, 0, nr_cpu_ids)
+	{
+		if (cpu >= ATLAS_MAX_CPUS)
+			break;
+		d = cpu_domain[cpu];
+		if (d < ATLAS_MAX_DOMAINS)
+			moved += recap_queue(cpu_dsq(cpu), d);
+	}
+	if (moved)
+		stat_add(ATLAS_STAT_LAG_RECAPPED, moved);
+	bpf_timer_start(timer, ATLAS_RECAP_NS, 0);
+	return 0;
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 {
 	u32 d, cpu;
@@ -509,6 +548,19 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(atlas_init)
 	maybe_rebuild_greedy_masks();
 	bpf_rcu_read_unlock();
 	load_time_ns = bpf_ktime_get_ns();
+	if (lag_budget_ns && !fifo_sched) {
+		struct recap_timer *rt = bpf_map_lookup_elem(&recap_timers, &(u32){0});
+
+		if (!rt)
+			return -ENOENT;
+		bpf_timer_init(&rt->timer, &recap_timers, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&rt->timer, recap_fn);
+		ret = bpf_timer_start(&rt->timer, ATLAS_RECAP_NS, 0);
+		if (ret) {
+			scx_bpf_error("failed to start the lead cap's timer: %d", ret);
+			return ret;
+		}
+	}
 	return 0;
 }
 

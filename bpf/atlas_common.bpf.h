@@ -39,13 +39,18 @@ struct {
 	__type(value, struct atlas_cpu_stats);
 } stats SEC(".maps");
 
-static __always_inline void stat_inc(enum atlas_stat idx)
+static __always_inline void stat_add(enum atlas_stat idx, u64 n)
 {
 	u32 zero = 0;
 	struct atlas_cpu_stats *s = bpf_map_lookup_elem(&stats, &zero);
 
 	if (s && idx < ATLAS_NR_STATS)
-		s->counters[idx]++;
+		s->counters[idx] += n;
+}
+
+static __always_inline void stat_inc(enum atlas_stat idx)
+{
+	stat_add(idx, 1);
 }
 
 /*

@@ -213,6 +213,50 @@ static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 ds
 	return deadline;
 }
 
+/*
+ * The lead cap again, for the tasks already queued in `dsq` (of domain
+ * `dom`): a deadline is capped at enqueue by the depth of the queue then,
+ * and a task queued when few others waited got a wide cap; a crowd that
+ * arrives after it lands ahead of it, task after task, and it waits its
+ * lead times the crowd. In the guest, a nice-19 and a SCHED_IDLE task
+ * pinned beside one hog, 23 more hogs woken 3 s later: 3.2-6.1 s waits
+ * (a lead of 333 ms behind 25 nice-0 tasks); and at attach, the tasks
+ * enqueued first find an empty queue (one CI run: a 10.7 s wait in
+ * test_fairness). Called by a timer every ATLAS_RECAP_NS: walks the queue
+ * from its tail and moves each task whose deadline is past the cap for the
+ * depth now back to that cap (its vtime too), stopping at the first one
+ * within it, so a queue in order costs one look at its tail. Returns the
+ * tasks moved. A global function: verified once, not inlined in both of
+ * the timer's loops (which went past the verifier's limit on the jump
+ * history).
+ */
+__noinline int recap_queue(u64 dsq, u32 dom)
+{
+	s32 queued = scx_bpf_dsq_nr_queued(dsq);
+	struct task_struct *p;
+	struct task_ctx *tc;
+	int moved = 0;
+	u64 limit;
+
+	if (queued < 2)
+		return 0;
+	limit = dom_state_of(dom)->vtime_now + lead_cap(queued - 1);
+	bpf_rcu_read_lock();
+	bpf_for_each(scx_dsq, p, dsq, SCX_DSQ_ITER_REV)
+	{
+		if (!time_before(limit, p->scx.dsq_vtime))
+			break;
+		tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		if (tc && time_before(limit, tc->vtime))
+			tc->vtime = limit;
+		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, limit);
+		if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, dsq, 0))
+			moved++;
+	}
+	bpf_rcu_read_unlock();
+	return moved;
+}
+
 /* Charges `ns` of running to the task (at stop, and at every tick). */
 static __always_inline void charge(struct task_ctx *taskc, u64 ns)
 {

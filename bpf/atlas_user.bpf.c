@@ -61,6 +61,7 @@ const volatile __s32 usersched_tgid = 0;
 const volatile __u64 default_slice_ns = 5000000ULL;
 const volatile __u64 heartbeat_ns = 10000000ULL;
 const volatile __u64 max_slice_ns = 1000000000ULL;
+const volatile __u64 max_wait_ns = 1250000000ULL;
 #define MIN_SLICE_NS 20000ULL
 
 /* Written by BPF, read by userspace. */
@@ -74,6 +75,7 @@ struct utask_ctx {
 	u64 enq_cnt;
 	u64 started_at;
 	u64 runnable_at; /* 0: not runnable (or cgroup weights off) */
+	u64 queued_at; /* when ops.enqueue last saw it */
 	u16 cgroup; /* its cgroup's slot, or ATLAS_NO_CGROUP */
 };
 
@@ -183,6 +185,8 @@ void BPF_STRUCT_OPS(atlasu_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 	tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+	if (tctx)
+		tctx->queued_at = bpf_ktime_get_ns();
 	msg = tctx ? bpf_ringbuf_reserve(&queued, sizeof(*msg), 0) : NULL;
 	if (!msg) {
 		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, default_slice_ns, p->scx.dsq_vtime,
@@ -433,10 +437,64 @@ static __always_inline s32 usersched_cpu(void)
 	return cpu >= 0 && cpu < nr_cpu_ids ? cpu : -1;
 }
 
+/*
+ * The shared queue's age limit, checked every AGE_EVERY_NS by the
+ * heartbeat: a task that has waited there longer than max_wait_ns (a
+ * quarter of the watchdog's timeout) goes to its head, whatever vtime the
+ * policy gave it. A policy's order cannot foresee the tasks that come after
+ * a task was dispatched: the default policy caps a task's lead by the tasks
+ * waiting when it is queued, and a nice-19 task queued beside two hogs, 23
+ * more hogs woken after it, waited 6.2 s and more behind them, and the 5 s
+ * watchdog ejected the scheduler (2 runs of 2 in the guest). The tasks moved
+ * keep the order they had, AGED_SPAN ahead of the head (a task moved once
+ * and still waiting is moved again, still first). A global function, as
+ * local_free (inlined in the heartbeat, the verifier's jump history
+ * overflowed).
+ */
+#define AGE_EVERY_NS (100ULL * 1000 * 1000)
+#define AGED_SPAN (1ULL << 32)
+static u64 aged_at;
+static u64 nr_aged_pass;
+
+__noinline int age_shared(u64 now)
+{
+	struct task_struct *p;
+	struct utask_ctx *tctx;
+	u64 head = 0;
+
+	bpf_rcu_read_lock();
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0)
+	{
+		head = p->scx.dsq_vtime;
+		break;
+	}
+	/* A count in memory: one the verifier tracked in a register made every
+	 * turn of the loop a new state. */
+	nr_aged_pass = 0;
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0)
+	{
+		tctx = bpf_task_storage_get(&utask_ctxs, p, 0, 0);
+		if (!tctx || now - tctx->queued_at <= max_wait_ns)
+			continue;
+		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, head - AGED_SPAN + nr_aged_pass);
+		if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0)) {
+			nr_aged_pass++;
+			stat_inc(ATLAS_STAT_USER_AGED);
+		}
+	}
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
 static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 {
 	u64 since = usersched_waiting_since, now = bpf_ktime_get_ns();
 	s32 cpu;
+
+	if (now - aged_at >= AGE_EVERY_NS) {
+		aged_at = now;
+		age_shared(now);
+	}
 
 	/* The scheduler has waited for a CPU too long: make one dispatch. */
 	if (since && now - since > heartbeat_ns && (cpu = usersched_cpu()) >= 0) {

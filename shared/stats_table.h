@@ -35,6 +35,7 @@ ATLAS_STAT(DISPATCH_NONE, dispatch_none, "dispatch: nothing to run")
 ATLAS_STAT(DISPATCH_NONE_QUEUED, dispatch_none_queued, "dispatch: ... while some domain queued tasks (the CPU could not or may not take them)")
 ATLAS_STAT(STOP_EXPIRED, stop_expired, "stopping: the task used up its slice (feeds the hog score that wake-up preemption needs)")
 ATLAS_STAT(LAG_CAPPED, lag_capped, "enqueue: a task's deadline capped at the lag budget (a low weight would have made it wait longer)")
+ATLAS_STAT(LAG_RECAPPED, lag_recapped, "timer: a queued task's deadline moved back to the lead cap for its queue's depth now (more tasks came after it was queued)")
 ATLAS_STAT(MIGRATE_APPLIED, migrate_applied, "migrations from userspace applied")
 ATLAS_STAT(MIGRATE_REJECTED, migrate_rejected, "migrations rejected: the task's cpumask excludes the target domain")
 ATLAS_STAT(MIGRATE_STALE, migrate_stale, "migrations dropped: the PID now names another task")
@@ -55,4 +56,5 @@ ATLAS_STAT(USER_SLICE_CLAMPED, user_slice_clamped, "user mode: policy slices out
 ATLAS_STAT(USER_HEARTBEAT_LATE, user_heartbeat_late, "user mode: the scheduler still waited a heartbeat after a kick (it was kicked where it could not run)")
 ATLAS_STAT(USER_MIGRATION_DISABLED, user_migration_disabled, "user mode: answers for a task inside migrate_disable() sent to another CPU, run on its own CPU instead")
 ATLAS_STAT(USER_LOCAL_BUSY, user_local_busy, "user mode: answers for a CPU whose local queue already held a task, sent to the shared queue instead (no task waits behind more than one slice there)")
+ATLAS_STAT(USER_AGED, user_aged, "user mode: tasks that waited in the shared queue past a quarter of the watchdog timeout, moved to its head")
 /* clang-format on */

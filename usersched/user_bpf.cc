@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<UserBpf>> UserBpf::Load(
   skel->rodata->default_slice_ns = config.slice_ns;
   skel->rodata->heartbeat_ns = config.heartbeat_ns;
   skel->rodata->max_slice_ns = config.max_slice_ns;
+  skel->rodata->max_wait_ns = config.max_wait_ns;
   skel->rodata->cgroup_weights = config.cgroup_weights;
   skel->struct_ops.atlas_user_ops->timeout_ms = config.timeout_ms;
   skel->struct_ops.atlas_user_ops->exit_dump_len = ATLAS_EXIT_DUMP_LEN;

@@ -33,7 +33,9 @@ struct UserBpfConfig {
   uint32_t timeout_ms = 5000;
   uint64_t hotplug_seq = 0;               // as SchedulerConfig::hotplug_seq
   uint64_t max_slice_ns = 1'000'000'000;  // a policy's slices are clamped
-  bool cgroup_weights = true;             // bpf/atlas_cgroup.bpf.h
+  // a task waiting longer in the shared queue goes to its head
+  uint64_t max_wait_ns = 1'250'000'000;
+  bool cgroup_weights = true;  // bpf/atlas_cgroup.bpf.h
 };
 
 // StructOpsSkeleton's traits for bpf/atlas_user.bpf.c.

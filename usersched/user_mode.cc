@@ -112,6 +112,9 @@ class UserMode : public Mode {
         options_.slice_ns,
         std::min<uint64_t>(1'000'000'000,
                            uint64_t{options_.watchdog_timeout_ms} * 250'000));
+    // A task that has waited in the shared queue a quarter of the
+    // watchdog's timeout goes to its head (bpf/atlas_user.bpf.c).
+    config.max_wait_ns = uint64_t{options_.watchdog_timeout_ms} * 250'000;
     config.timeout_ms = options_.watchdog_timeout_ms;
     config.hotplug_seq = layout.hotplug_seq;
     config.cgroup_weights = options_.cgroup_weights;
