@@ -496,10 +496,12 @@ bool Balancer::Examine(int i, atlas_task_snap* copy) {
   }
   if (std::isnan(c.load)) {
     const atlas_ravg dcyc = {copy->dcyc, copy->dcyc_cur, copy->updated_at};
-    c.load = LoadOf(
-        RavgAt(dcyc, snapshot_.now_ns, snapshot_.half_life_ns),
-        EffectiveWeight(copy->weight, copy->cgroup, snapshot_.cgroup_factors,
-                        snapshot_.nr_cgroup_factors));
+    // The factor as the scan decoded it (codes_'s last entry: none).
+    const uint32_t none = static_cast<uint32_t>(codes_.size() - 1);
+    c.load =
+        LoadOf(RavgAt(dcyc, snapshot_.now_ns, snapshot_.half_life_ns),
+               ApplyFactor(copy->weight,
+                           codes_[std::min<uint32_t>(copy->cgroup, none)]));
   }
   return true;
 }
