@@ -113,6 +113,24 @@ double BucketMin(int b) {
   return min;
 }
 
+// How a scan weighs a task: kPlain, its weight as it is (no task has a
+// cgroup factor: through the table's "none" entry instead, 10k tasks
+// without cgroups took 26036 / 27048 ns uniform / hot against 16817 /
+// 18493, 3 rounds, results/planner-20261204c); kExact, x its cgroup's
+// factor, into the totals and `heavy`; kTally, not at all but for a listed
+// task: each fresh task's own weight goes into its cgroup's tally instead
+// (three adds, against decoding and applying the factor: the totals are
+// then bounded per cgroup, BoundTallies).
+enum class Weigh { kPlain, kExact, kTally };
+
+// Per cgroup slot (and the "none" entry, last): its fresh tasks' own
+// weights (p->scx.weight) as a kTally scan counts them.
+struct CgroupTally {
+  uint64_t sum;
+  uint32_t max;
+  uint32_t n;
+};
+
 // Every array of a pass, kept across passes (per thread): a pass allocates
 // nothing but its plan once they have grown.
 struct Scratch {
@@ -122,6 +140,7 @@ struct Scratch {
   std::vector<Candidate> cand;
   std::vector<uint32_t> heavy;
   std::vector<FactorCode> codes;
+  std::vector<CgroupTally> tally;
   std::vector<char> is_source;
   std::vector<char> no_source;
   std::vector<char> listing;
@@ -156,6 +175,7 @@ class Balancer {
         cand_(ThreadScratch().cand),
         heavy_(ThreadScratch().heavy),
         codes_(ThreadScratch().codes),
+        tally_(ThreadScratch().tally),
         is_source_(ThreadScratch().is_source),
         no_source_(ThreadScratch().no_source),
         listing_(ThreadScratch().listing),
@@ -261,11 +281,12 @@ class Balancer {
   std::vector<uint32_t>& heavy_;     // the heaviest weights (ScanTasks)
   // Per cgroup slot, its factor decoded (ScanTasks), and one for none last.
   std::vector<FactorCode>& codes_;
-  std::vector<char>& is_source_;   // per domain, and 0 at [nr domains]
-  std::vector<char>& no_source_;   // all 0: the heavy weights' scan
-  std::vector<char>& listing_;     // per domain (+1): still listing
-  std::vector<int>& listed_;       // per domain (+1): its candidates
-  std::vector<int>& source_slot_;  // per domain: its lists, or -1
+  std::vector<CgroupTally>& tally_;  // per codes_ entry (ScanTasks)
+  std::vector<char>& is_source_;     // per domain, and 0 at [nr domains]
+  std::vector<char>& no_source_;     // all 0: the heavy weights' scan
+  std::vector<char>& listing_;       // per domain (+1): still listing
+  std::vector<int>& listed_;         // per domain (+1): its candidates
+  std::vector<int>& source_slot_;    // per domain: its lists, or -1
   // Per domain, kept up to date by every move: load - global share, load -
   // node share, and the domain threshold (of the node phase being run).
   std::vector<double>&gexcess_, &nexcess_, &threshold_;
@@ -293,21 +314,17 @@ struct ScanState {
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
 // task to cand (room for one per slot; up to kListPerSource a domain above
 // its floor and as many below, counted in `listed`) and each weight above
-// st->heavy_floor to heavy; stops when heavy holds heavy_room and returns
-// where it stopped (n: done). Out of line and free of calls, so the totals
-// stay in registers (inlined into the pass, whose rare paths call out, the
-// loop kept them on the stack: 18 % slower at 100k tasks).
-// kFactors: some task may have a cgroup factor (else every weight is
-// scaled as is: through the table's "none" entry instead, 10k tasks
-// without cgroups took 26036 / 27048 ns uniform / hot against 16817 /
-// 18493, 3 rounds, results/planner-20261204c).
-template <bool kFactors>
+// st->heavy_floor to heavy (each weight as kWeigh says); stops when heavy
+// holds heavy_room and returns where it stopped (n: done). Out of line and free
+// of calls, so the totals stay in registers (inlined into the pass, whose rare
+// paths call out, the loop kept them on the stack: 18 % slower at 100k tasks).
+template <Weigh kWeigh>
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
     uint64_t max_age, double per_half_life, char* listing, const double* floor,
     double per_weight, double unweighted, int* listed, uint32_t nd,
-    const FactorCode* codes, uint32_t nr_codes, Candidate* cand,
-    uint32_t* heavy, size_t heavy_room, ScanState* st) {
+    const FactorCode* codes, uint32_t nr_codes, CgroupTally* tally,
+    Candidate* cand, uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
   uint32_t max_weight = st->max_weight;
   int nr_tasks = st->nr_tasks;
@@ -321,21 +338,30 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
     const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
     // codes[nr_codes]: no factor (no cgroup, or a slot past the factors).
     const uint32_t raw = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
-    const uint32_t w =
-        kFactors
-            ? ApplyFactor(
-                  raw,
-                  codes[std::min<uint32_t>(
-                      __atomic_load_n(&s.cgroup, __ATOMIC_RELAXED), nr_codes)])
-            : raw * ATLAS_WEIGHT_SCALE;
+    const uint32_t cg =
+        kWeigh == Weigh::kPlain
+            ? 0
+            : std::min<uint32_t>(__atomic_load_n(&s.cgroup, __ATOMIC_RELAXED),
+                                 nr_codes);
+    uint32_t w = kWeigh == Weigh::kPlain   ? raw * ATLAS_WEIGHT_SCALE
+                 : kWeigh == Weigh::kExact ? ApplyFactor(raw, codes[cg])
+                                           : 0;
     const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
     const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
     if (!((uid != 0) & (at >= oldest))) continue;
     ++nr_tasks;
-    total_weight += w;
-    max_weight = std::max(max_weight, w);
+    if constexpr (kWeigh == Weigh::kTally) {
+      CgroupTally& t = tally[cg];
+      t.sum += raw;
+      t.max = std::max(t.max, raw);
+      ++t.n;
+    } else {
+      total_weight += w;
+      max_weight = std::max(max_weight, w);
+    }
     const uint32_t dd = d < nd ? d : nd;
     if (listing[dd]) {
+      if constexpr (kWeigh == Weigh::kTally) w = ApplyFactor(raw, codes[cg]);
       // Signed conversions (cheaper than unsigned ones) of values far
       // below 2^63, and a multiplication by the inverse half-life.
       constexpr double kOne = 1.0 / ATLAS_LOAD_ONE;
@@ -369,7 +395,7 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
     }
     // Taken for the first few slots, then (the floor having risen to the
     // heaviest weights' lightest) only for a weight among the heaviest.
-    if (__builtin_expect(w > heavy_floor, 0)) {
+    if (kWeigh != Weigh::kTally && __builtin_expect(w > heavy_floor, 0)) {
       heavy[nh++] = w;
       if (nh == heavy_room) {
         ++i;
@@ -383,6 +409,44 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
   st->nr_cand = nc;
   st->nr_heavy = nh;
   return i;
+}
+
+// The totals of a kTally scan, bounded: the heaviest effective weight
+// (a task's own weight x its cgroup's factor, rounded as BPF does) is at
+// most *max_weight, their sum at least *total_weight. A cgroup's heaviest
+// is its heaviest own weight's (the rounding is monotone); its sum at
+// least the factor (mult / 2^shift, exact as a double) times its own
+// weights' sum, less one per task for the rounding down and a relative
+// 2^-50 for the double's (and a sum clamped at the most, at least that
+// most). False if some product could wrap (BPF's arithmetic wraps at 64
+// bits, and the "none" entry's at 32): no bound then.
+bool BoundTallies(const CgroupTally* tally, const FactorCode* codes,
+                  uint32_t nr, double* max_weight, double* total_weight) {
+  uint64_t most = 0;
+  double total = 0;
+  for (uint32_t c = 0; c < nr; ++c) {
+    const CgroupTally& t = tally[c];
+    if (t.n == 0) continue;
+    const FactorCode& k = codes[c];
+    uint64_t top;
+    if (__builtin_mul_overflow(uint64_t{t.max}, k.mult, &top) ||
+        __builtin_add_overflow(top, k.round, &top) ||
+        std::min(top >> k.shift, k.hi) >> 32) {
+      return false;
+    }
+    most = std::max<uint64_t>(most, ApplyFactor(t.max, k));
+    // 2^-shift (shift <= 63: a normal double), without a call.
+    const uint64_t bits = (uint64_t{1023} - k.shift) << 52;
+    double scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    const double factor = static_cast<double>(k.mult) * scale;
+    const double sum =
+        static_cast<double>(t.sum) * factor * (1 - 0x1p-50) - t.n;
+    total += std::max(0.0, std::min(sum, static_cast<double>(k.hi)));
+  }
+  *max_weight = static_cast<double>(most);
+  *total_weight = total * (1 - 0x1p-50);
+  return true;
 }
 
 void Balancer::ScanTasks() {
@@ -443,17 +507,27 @@ void Balancer::ScanTasks() {
         __atomic_load_n(&snapshot_.cgroup_factors[c], __ATOMIC_RELAXED)));
   }
   codes_[nr_codes] = DecodeFactor(0);
+  // With factors, the scan tallies each cgroup's own weights and the
+  // totals are bounded from the tallies; the heavy weights' scan, if any,
+  // weighs every task exactly.
+  const bool factors = nr_codes > 0;
+  if (factors) tally_.assign(nr_codes + 1, CgroupTally{});
   auto scan = [&](size_t begin, size_t end, char* listing, ScanState* s) {
+    const bool heavy = s->heavy_floor != std::numeric_limits<uint32_t>::max();
     for (size_t i = begin; i < end;) {
-      i = (nr_codes > 0
-               ? ScanUntilHeavy<true>
-               : ScanUntilHeavy<false>)(snapshot_.slots, i, end,
-                                        snapshot_.now_ns, snapshot_.max_age_ns,
-                                        per_half_life, listing, floor_.data(),
-                                        per_weight, unweighted, listed_.data(),
-                                        static_cast<uint32_t>(nd),
-                                        codes_.data(), nr_codes, cand_.data(),
-                                        heavy_.data(), heavy_room, s);
+      i = (!factors ? ScanUntilHeavy<Weigh::kPlain>
+           : heavy  ? ScanUntilHeavy<Weigh::kExact>
+                    : ScanUntilHeavy<Weigh::kTally>)(snapshot_.slots, i, end,
+                                                    snapshot_.now_ns,
+                                                    snapshot_.max_age_ns,
+                                                    per_half_life, listing,
+                                                    floor_.data(), per_weight,
+                                                    unweighted, listed_.data(),
+                                                    static_cast<uint32_t>(nd),
+                                                    codes_.data(), nr_codes,
+                                                    tally_.data(), cand_.data(),
+                                                    heavy_.data(), heavy_room,
+                                                    s);
       if (s->nr_heavy < heavy_room) break;
       heaviest_first(keep);
       s->heavy_floor = heavy_[keep - 1];
@@ -467,10 +541,16 @@ void Balancer::ScanTasks() {
   nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
   // w x nr_cpus > total: with the heaviest below that, nothing is capped.
-  // Nor with no more tasks than CPUs: each can have a CPU of its own.
+  // Nor with no more tasks than CPUs: each can have a CPU of its own. (With
+  // factors: the heaviest at most, the total at least what the tallies
+  // allow; undecided, the heavy weights' scan decides.)
+  double max_weight = st.max_weight;
+  double total_weight = static_cast<double>(st.total_weight);
+  const bool decided =
+      !factors || BoundTallies(tally_.data(), codes_.data(), nr_codes + 1,
+                               &max_weight, &total_weight);
   if (keep == 0 || nr_tasks_ <= nr_cpus ||
-      static_cast<double>(st.max_weight) * nr_cpus <=
-          static_cast<double>(st.total_weight)) {
+      (decided && max_weight * nr_cpus <= total_weight)) {
     return;
   }
   // The heaviest weights (and the totals again, of the same reads), no

@@ -540,6 +540,35 @@ TEST(Balance, CgroupFactorsWeighTheTasks) {
   EXPECT_LT(std::abs(c.after[0] - c.after[1]), 1.0);
 }
 
+TEST(Balance, CgroupFactorsFileTheCandidates) {
+  // 8 CPUs in 2 domains, saturated, every task always runnable. Domain 0:
+  // task 1 (own weight 352, in a cgroup of factor 1/8: load 0.44), tasks
+  // 2-5 (352, factor 1/4: 0.88 each) and 4 nice-0 tasks in no cgroup; domain
+  // 1: 7 nice-0 tasks. The loads are 7.96 and 7: the best move is 0.48,
+  // task 1's load; tasks 2-5 fit too (< 0.96) but are worse, the nice-0
+  // tasks do not. Filed by their own weights (3.52), tasks 1-5 would look
+  // too heavy to be read.
+  std::vector<TaskLoad> tasks = {Task(1, 0, 1.0, All(2), 44)};
+  for (int i = 2; i <= 5; ++i) tasks.push_back(Task(i, 0, 1.0, All(2), 88));
+  for (int i = 6; i <= 9; ++i) tasks.push_back(Task(i, 0, 1.0, All(2)));
+  for (int i = 10; i <= 16; ++i) tasks.push_back(Task(i, 1, 1.0, All(2)));
+  const std::vector<uint64_t> factors = {EncodeFactor(1.0 / 8),
+                                         EncodeFactor(1.0 / 4)};
+  Input in = Make(2, tasks);
+  for (size_t i = 0; i < in.slots.size(); ++i) {
+    in.slots[i].cgroup = i == 0 ? 0 : i < 5 ? 1 : ATLAS_NO_CGROUP;
+    if (i < 5) in.slots[i].weight = 352;
+  }
+  in.snap.cgroup_factors = factors.data();
+  in.snap.nr_cgroup_factors = factors.size();
+  const Checked c = BalanceChecked(in, Domains({0, 0}, 4));
+  ASSERT_TRUE(c.plan.saturated);
+  EXPECT_NEAR(c.before[0], 7.96, 1e-9);
+  ASSERT_EQ(c.plan.migrations.size(), 1u);
+  EXPECT_EQ(c.plan.migrations[0].uid, 1u);
+  EXPECT_NEAR(c.plan.migrations[0].load, 0.44, 1e-9);
+}
+
 TEST(Balance, CgroupFactorsSetTheWeightCap) {
   // 4 CPUs in 2 domains, saturated: a nice-0 task in a cgroup of factor 8
   // (weight 800) beside 4 nice-0 tasks in none. 800 is more than a CPU's
@@ -604,9 +633,13 @@ TEST(EffectiveWeight, IsBpfsArithmetic) {
 // Property: over thousands of random snapshots, a plan never increases the
 // total imbalance (recomputed), never violates a cpumask, never moves a task
 // twice or from a domain it is not in, never exceeds max_migrations, and its
-// own loads agree with the recomputed ones.
-TEST(BalanceProperty, RandomSnapshots) {
-  std::mt19937_64 rng(12345);
+// own loads agree with the recomputed ones. With `cgroups`, every task but
+// a few is in one of up to 8 cgroups whose factors (1/4 to 64) BPF would
+// apply: the reference weighs each task with its effective weight (its own
+// weight a multiple of 4, so that is whole), the balancer reads the slots'
+// own weights and the factors.
+void CheckRandomSnapshots(bool cgroups) {
+  std::mt19937_64 rng(cgroups ? 54321 : 12345);
   int capped = 0;  // snapshots where the reference caps a weight
   for (int iter = 0; iter < 3000; ++iter) {
     const int nd = 1 + static_cast<int>(rng() % 8);
@@ -615,7 +648,17 @@ TEST(BalanceProperty, RandomSnapshots) {
     for (int d = 0; d < nd; ++d) {
       doms.push_back({d % nodes, 1.0 + static_cast<double>(rng() % 8)});
     }
+    // Per cgroup slot: its factor (some slots past the factors: none).
+    const int nr_cgroups = 1 + static_cast<int>(rng() % 8);
+    std::vector<uint64_t> factors;
+    std::vector<double> factor;
+    for (int c = 0; c < nr_cgroups; ++c) {
+      factor.push_back(std::ldexp(1.0, static_cast<int>(rng() % 9) - 2));
+      factors.push_back(EncodeFactor(factor.back()));
+    }
     std::vector<TaskLoad> tasks;
+    std::vector<uint32_t> own;     // the slots' weights (cgroups)
+    std::vector<uint16_t> cgroup;  // the slots' cgroups
     // Every fourth snapshot has hundreds of tasks, a few of them very heavy
     // (nice -20 weighs 8876): the balancer then keeps only the heaviest
     // weights of many, and the cap applies.
@@ -628,19 +671,42 @@ TEST(BalanceProperty, RandomSnapshots) {
       }
       const int dom = static_cast<int>(rng() % nd);
       allowed.set(dom);
-      const uint32_t weight = many && rng() % 50 == 0
-                                  ? static_cast<uint32_t>(2000 + rng() % 8000)
-                                  : static_cast<uint32_t>(1 + rng() % 400);
+      uint32_t weight = many && rng() % 50 == 0
+                            ? static_cast<uint32_t>(2000 + rng() % 8000)
+                            : static_cast<uint32_t>(1 + rng() % 400);
+      if (cgroups) {
+        weight = (weight + 3) / 4 * 4;
+        // Slots nr_cgroups and up, and ATLAS_NO_CGROUP: no factor.
+        const uint16_t c =
+            rng() % 10 == 0 ? ATLAS_NO_CGROUP
+                            : static_cast<uint16_t>(rng() % (nr_cgroups + 1));
+        own.push_back(weight);
+        cgroup.push_back(c);
+        if (c < nr_cgroups) {
+          weight = static_cast<uint32_t>(weight * factor[c]);
+        }
+      }
       tasks.push_back(
           Task(i + 1, dom, (rng() % 1000) / 1000.0, allowed, weight));
     }
     BalanceParams params;
     params.max_migrations = 1 + static_cast<int>(rng() % 20);
     // Loads counted with some earlier cap, or none.
-    const Input snap =
-        Make(nd, tasks,
-             rng() % 2 ? static_cast<double>(20 + rng() % 400)
-                       : std::numeric_limits<double>::infinity());
+    Input snap = Make(nd, tasks,
+                      rng() % 2 ? static_cast<double>(20 + rng() % 400)
+                                : std::numeric_limits<double>::infinity());
+    if (cgroups) {
+      for (size_t i = 0; i < snap.slots.size(); ++i) {
+        snap.slots[i].weight = own[i];
+        snap.slots[i].cgroup = cgroup[i];
+        // The effective weight as BPF computes it is the reference's.
+        const uint32_t c = cgroup[i];
+        ASSERT_EQ(EffectiveWeight(own[i], c, factors.data(), factors.size()),
+                  snap.tasks[i].weight * ATLAS_WEIGHT_SCALE);
+      }
+      snap.snap.cgroup_factors = factors.data();
+      snap.snap.nr_cgroup_factors = factors.size();
+    }
     const Plan plan = Balance(snap, doms, params);
     // Every figure checked is recomputed from the snapshot and the
     // migration list by the reference model, not read from the plan.
@@ -664,6 +730,12 @@ TEST(BalanceProperty, RandomSnapshots) {
   }
   // The heavy-weight path ran, not only the uncapped one.
   EXPECT_GT(capped, 100);
+}
+
+TEST(BalanceProperty, RandomSnapshots) { CheckRandomSnapshots(false); }
+
+TEST(BalanceProperty, RandomSnapshotsWithCgroupFactors) {
+  CheckRandomSnapshots(true);
 }
 
 }  // namespace
