@@ -31,6 +31,16 @@ constexpr int kBuckets = 96;
 // uniform load the listing of every source's tasks was half the pass.)
 constexpr int kListPerSource = 32;
 
+// ... and fewer when many domains are sources: together they list about
+// 1/kListShare of the slots (at least kListLeast tasks), but never fewer
+// than kListMin a source, so that a pass's listing stays a fraction of its
+// scan. (1k tasks in 128 domains of uniform load: 54 sources of about 8
+// tasks each listed all 426 of them for at most 32 moves, a third of the
+// pass.)
+constexpr size_t kListShare = 8;
+constexpr size_t kListLeast = 4 * kListPerSource;
+constexpr int kListMin = 4;
+
 // A source's tasks whose load is at least its excess / kFloorDiv and those
 // below have a window of kListPerSource each (counted in one int of
 // `listed`, the low and the high 16 bits): the few busy tasks among a
@@ -119,16 +129,15 @@ double BucketMin(int b) {
 // 18493, 3 rounds, results/planner-20261204c); kExact, x its cgroup's
 // factor, into the totals and `heavy`; kTally, not at all but for a listed
 // task: each fresh task's own weight goes into its cgroup's tally instead
-// (three adds, against decoding and applying the factor: the totals are
-// then bounded per cgroup, BoundTallies).
+// (an add and a max, against decoding and applying the factor: the totals
+// are then bounded per cgroup, BoundTallies).
 enum class Weigh { kPlain, kExact, kTally };
 
 // Per cgroup slot (and the "none" entry, last): its fresh tasks' own
 // weights (p->scx.weight) as a kTally scan counts them.
 struct CgroupTally {
   uint64_t sum;
-  uint32_t max;
-  uint32_t n;
+  uint64_t max;
 };
 
 // Every array of a pass, kept across passes (per thread): a pass allocates
@@ -312,8 +321,8 @@ struct ScanState {
 };
 
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
-// task to cand (room for one per slot; up to kListPerSource a domain above
-// its floor and as many below, counted in `listed`) and each weight above
+// task to cand (room for one per slot; up to `window` a domain above its
+// floor and as many below, counted in `listed`) and each weight above
 // st->heavy_floor to heavy (each weight as kWeigh says); stops when heavy
 // holds heavy_room and returns where it stopped (n: done). Out of line and free
 // of calls, so the totals stay in registers (inlined into the pass, whose rare
@@ -322,7 +331,7 @@ template <Weigh kWeigh>
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
     uint64_t max_age, double per_half_life, char* listing, const double* floor,
-    double per_weight, double unweighted, int* listed, uint32_t nd,
+    double per_weight, double unweighted, int* listed, int window, uint32_t nd,
     const FactorCode* codes, uint32_t nr_codes, CgroupTally* tally,
     Candidate* cand, uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
@@ -353,8 +362,7 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
     if constexpr (kWeigh == Weigh::kTally) {
       CgroupTally& t = tally[cg];
       t.sum += raw;
-      t.max = std::max(t.max, raw);
-      ++t.n;
+      t.max = std::max<uint64_t>(t.max, raw);
     } else {
       total_weight += w;
       max_weight = std::max(max_weight, w);
@@ -380,11 +388,11 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
       // domain's floor: tasks above it and below it have a window each.
       const int l = listed[dd];
       const bool above = rough * (w * per_weight + unweighted) >= floor[dd];
-      if (above ? (l & 0xffff) < kListPerSource : (l >> 16) < kListPerSource) {
+      if (above ? (l & 0xffff) < window : (l >> 16) < window) {
         listed[dd] = l + (above ? 1 : 1 << 16);
         // The window above the floor full: the domain's other tasks are
         // not looked at.
-        if (above && (l & 0xffff) + 1 == kListPerSource) listing[dd] = 0;
+        if (above && (l & 0xffff) + 1 == window) listing[dd] = 0;
         cand[nc++] = {uid,
                       static_cast<uint32_t>(i),
                       static_cast<int32_t>(d),
@@ -416,36 +424,38 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
 // most *max_weight, their sum at least *total_weight. A cgroup's heaviest
 // is its heaviest own weight's (the rounding is monotone); its sum at
 // least the factor (mult / 2^shift, exact as a double) times its own
-// weights' sum, less one per task for the rounding down and a relative
-// 2^-50 for the double's (and a sum clamped at the most, at least that
-// most). False if some product could wrap (BPF's arithmetic wraps at 64
-// bits, and the "none" entry's at 32): no bound then.
+// weights' sum less a relative 2^-50 for the double's rounding (and a sum
+// clamped at the most, at least that most); the total less one per task
+// (of `nr_tasks`) for the rounding down. An unused cgroup counts its
+// least weight as its heaviest, which only widens the bound. False if
+// some product could wrap (BPF's arithmetic wraps at 64 bits, and the
+// "none" entry's at 32): no bound then.
 bool BoundTallies(const CgroupTally* tally, const FactorCode* codes,
-                  uint32_t nr, double* max_weight, double* total_weight) {
+                  uint32_t nr, int nr_tasks, double* max_weight,
+                  double* total_weight) {
   uint64_t most = 0;
   double total = 0;
   for (uint32_t c = 0; c < nr; ++c) {
     const CgroupTally& t = tally[c];
-    if (t.n == 0) continue;
     const FactorCode& k = codes[c];
     uint64_t top;
-    if (__builtin_mul_overflow(uint64_t{t.max}, k.mult, &top) ||
+    if (__builtin_mul_overflow(t.max, k.mult, &top) ||
         __builtin_add_overflow(top, k.round, &top) ||
         std::min(top >> k.shift, k.hi) >> 32) {
       return false;
     }
-    most = std::max<uint64_t>(most, ApplyFactor(t.max, k));
+    most =
+        std::max<uint64_t>(most, ApplyFactor(static_cast<uint32_t>(t.max), k));
     // 2^-shift (shift <= 63: a normal double), without a call.
     const uint64_t bits = (uint64_t{1023} - k.shift) << 52;
     double scale;
     std::memcpy(&scale, &bits, sizeof(scale));
     const double factor = static_cast<double>(k.mult) * scale;
-    const double sum =
-        static_cast<double>(t.sum) * factor * (1 - 0x1p-50) - t.n;
-    total += std::max(0.0, std::min(sum, static_cast<double>(k.hi)));
+    const double sum = static_cast<double>(t.sum) * factor * (1 - 0x1p-50);
+    total += std::min(sum, static_cast<double>(k.hi));
   }
   *max_weight = static_cast<double>(most);
-  *total_weight = total * (1 - 0x1p-50);
+  *total_weight = std::max(0.0, total * (1 - 0x1p-50) - nr_tasks);
   return true;
 }
 
@@ -480,6 +490,12 @@ void Balancer::ScanTasks() {
                      heavy_.begin() + hs.nr_heavy, std::greater<uint32_t>());
   };
   listed_.assign(nd + 1, 0);
+  int nr_sources = 0;
+  for (int d = 0; d < nd; ++d) nr_sources += is_source_[d];
+  const int window = static_cast<int>(
+      std::clamp<size_t>(std::max(snapshot_.nr_slots / kListShare, kListLeast) /
+                             std::max(nr_sources, 1),
+                         kListMin, kListPerSource));
   // The slots from `first` to the end, then the ones before it. A source
   // domain lists at most kListPerSource tasks a pass, so a start that moves
   // from pass to pass gives a busy domain's other tasks their turn; `first`
@@ -523,6 +539,7 @@ void Balancer::ScanTasks() {
                                                     per_half_life, listing,
                                                     floor_.data(), per_weight,
                                                     unweighted, listed_.data(),
+                                                    window,
                                                     static_cast<uint32_t>(nd),
                                                     codes_.data(), nr_codes,
                                                     tally_.data(), cand_.data(),
@@ -548,7 +565,7 @@ void Balancer::ScanTasks() {
   double total_weight = static_cast<double>(st.total_weight);
   const bool decided =
       !factors || BoundTallies(tally_.data(), codes_.data(), nr_codes + 1,
-                               &max_weight, &total_weight);
+                               nr_tasks_, &max_weight, &total_weight);
   if (keep == 0 || nr_tasks_ <= nr_cpus ||
       (decided && max_weight * nr_cpus <= total_weight)) {
     return;
@@ -707,7 +724,14 @@ bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
         gexcess_[to] += x;
         nexcess_[from] -= x;
         nexcess_[to] += x;
-        plan_.migrations.push_back({t.uid, t.pid, from, to, x});
+        // Written in place (built on the stack and copied, the copy's
+        // 16-byte loads waited for the 8-byte stores: a tenth of a move).
+        Migration& m = plan_.migrations.emplace_back();
+        m.uid = t.uid;
+        m.pid = t.pid;
+        m.from = from;
+        m.to = to;
+        m.load = x;
         return true;
       }
       link = &next_[i];
@@ -739,8 +763,12 @@ void InsertSorted(std::vector<int>& list, int d, Before before) {
 }
 
 // list[i] after a change that can only move it later in the `before`
-// order: shifted down to its place, or taken out unless `keep` (no search:
-// a move's source and target were found at their positions).
+// order: shifted down to its place, or taken out unless `keep` (a move's
+// source and target were found at their positions). Its place is found by
+// galloping (1, 2, 4, ... places on), then a binary search without
+// branches on the comparisons: a target moves a place or two, a source of
+// many about half way down its list (walked place by place, that walk and
+// its mispredicted end cost as much as the move itself).
 template <typename Before>
 void Demote(std::vector<int>& list, size_t i, bool keep, Before before) {
   const int d = list[i];
@@ -748,9 +776,26 @@ void Demote(std::vector<int>& list, size_t i, bool keep, Before before) {
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
     return;
   }
-  for (; i + 1 < list.size() && before(list[i + 1], d); ++i)
-    list[i] = list[i + 1];
-  list[i] = d;
+  int* const first = list.data() + i;
+  const size_t rest = list.size() - i - 1;  // places after d
+  // d goes after first[1, lo] and before first[hi + 1] (if any).
+  size_t lo = 0, step = 1;
+  while (lo + step <= rest && before(first[lo + step], d)) {
+    lo += step;
+    step *= 2;
+  }
+  // Between: first[lo + 1, lo + n], n < step.
+  const int* base = first + lo + 1;
+  size_t n = std::min(step - 1, rest - lo);
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = before(base[half], d) ? base + half : base;
+    n -= half;
+  }
+  int* const end =
+      const_cast<int*>(base) + (n == 1 && before(*base, d));  // after d
+  std::copy(first + 1, end, first);
+  end[-1] = d;
 }
 
 // Orders of domains by an excess: most first, least first; ties by id.

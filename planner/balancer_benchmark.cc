@@ -92,6 +92,14 @@ void BM_BalancePass(benchmark::State& state) {
     benchmark::DoNotOptimize(plan);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
+  // What a pass achieves (the plan's own loads: balancer_test checks them
+  // against a reference): its moves, and the imbalance it leaves of the
+  // one it found (TotalImbalance after / before).
+  const Plan plan = Balance(in.snapshot, in.domains, BalanceParams{});
+  state.counters["moves"] = static_cast<double>(plan.migrations.size());
+  const double before = TotalImbalance(plan.loads_before, in.domains);
+  state.counters["left"] =
+      before > 0 ? TotalImbalance(plan.loads_after, in.domains) / before : 0;
 }
 
 // Reads, from every slot, each field the pass uses, once.
