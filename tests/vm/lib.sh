@@ -14,6 +14,18 @@ trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 
 fail() { echo "FAIL: $*"; [ -f "$ATLAS_LOG" ] && { echo "--- scx_atlas output ---"; tail -20 "$ATLAS_LOG"; }; exit 1; }
 pass() { echo "PASS: $*"; }
+# fail_ejected WHAT: fail once scx_atlas has exited (up to 10 s after the
+# kernel disabled it), so that its output holds the exit reason, with the
+# kernel's sched_ext lines.
+fail_ejected() {
+  local i
+  for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+  echo "--- kernel log (sched_ext) ---"
+  dmesg | grep -A6 'sched_ext: .*disabled' | head -14
+  echo "--- scx_atlas's exit ---"
+  grep -m6 -iE 'exit|error|stall|reason|watchdog' "$ATLAS_LOG"
+  fail "$*"
+}
 state() { cat $SCX/state; }
 ops() { cat $SCX/root/ops 2>/dev/null; }
 

@@ -79,7 +79,7 @@ while [ $((SECONDS - t0)) -lt "$SECS" ]; do
   hackbench -g 2 -l 50 > /tmp/hackbench.log 2>&1 || fail "hackbench failed: $(tail -2 /tmp/hackbench.log)"
   hb=$((hb + 1))
   checks=$((checks + 1))
-  [ "$(state)" = enabled ] || fail "ejected after $((SECONDS - t0)) s: state $(state); $(tail -3 $ATLAS_LOG)"
+  [ "$(state)" = enabled ] || fail_ejected "ejected after $((SECONDS - t0)) s: state $(state)"
   kill -0 "$ATLAS_PID" 2>/dev/null || fail "scx_atlas died after $((SECONDS - t0)) s"
   sleep 1
 done

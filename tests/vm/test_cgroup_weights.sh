@@ -135,7 +135,7 @@ run() {
   [ "$label" = default ] || start_timed "$@"
   "$phase"
   if [ "$label" != default ]; then
-    [ "$(state)" = enabled ] || fail "$label: ejected in $phase: $(tail -3 "$ATLAS_LOG")"
+    [ "$(state)" = enabled ] || fail_ejected "$label: ejected in $phase"
     stop_timed
     [ "$ATLAS_RC" = 0 ] || fail "$label: exit status $ATLAS_RC"
   fi
@@ -265,7 +265,7 @@ sleep 1
 TRACKED1=$(stats_json | jq .cgroups_tracked)
 NO_SLOT=$(stats_json | jq .events.cgroup_no_slot)
 stop_busy
-[ "$(state)" = enabled ] || fail "$mode mode: ejected while cgroups came and went: $(tail -3 "$ATLAS_LOG")"
+[ "$(state)" = enabled ] || fail_ejected "$mode mode: ejected while cgroups came and went"
 stop_timed
 [ "$ATLAS_RC" = 0 ] || fail "$mode mode: exit status $ATLAS_RC"
 echo "5. ($mode mode) 12 cgroups made and removed under load: cgroups tracked $TRACKED0 before ($TRACKED_PROBE with one more), $TRACKED1 after; cgroup_no_slot $NO_SLOT"

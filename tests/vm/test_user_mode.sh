@@ -19,7 +19,7 @@ start=$SECONDS rounds=0
 while [ $((SECONDS - start)) -lt "$SECS" ]; do
   hackbench -g 4 -l 50 > /tmp/hackbench.log 2>&1 || fail "hackbench failed: $(tail -2 /tmp/hackbench.log)"
   rounds=$((rounds + 1))
-  [ "$(state)" = enabled ] || fail "ejected during the load: state $(state)"
+  [ "$(state)" = enabled ] || fail_ejected "ejected during the load: state $(state)"
 done
 wait $sp || fail "stress-ng failed: $(tail -3 /tmp/stress.log)"
 echo "load: ${SECS}s stress-ng -c 8 -f 8 --affinity 8 + $rounds hackbench -g 4 -l 50 rounds; $(grep -E ' (cpu|fork|affinity) ' /tmp/stress.log | sed 's/  */ /g' | tr '\n' ';')"
