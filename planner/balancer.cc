@@ -31,18 +31,18 @@ constexpr int kBuckets = 96;
 // uniform load the listing of every source's tasks was half the pass.)
 constexpr int kListPerSource = 32;
 
-// ... and fewer when many domains are sources: together they list about
-// 1/kListShare of the slots (at least kListLeast tasks), but never fewer
-// than kListMin a source, so that a pass's listing stays a fraction of its
-// scan. (1k tasks in 128 domains of uniform load: 54 sources of about 8
-// tasks each listed all 426 of them for at most 32 moves, a third of the
-// pass.)
+// ... and fewer when many domains are sources: the window (of each of the
+// two below) is about 1/kListShare of the slots (at least kListLeast
+// tasks) over the sources, never fewer than kListMin, so that a pass's
+// listing stays a fraction of its scan. (1k tasks in 128 domains of uniform
+// load: 54 sources of about 8 tasks each listed all 426 of them for at most 32
+// moves, a third of the pass.)
 constexpr size_t kListShare = 8;
 constexpr size_t kListLeast = 4 * kListPerSource;
 constexpr int kListMin = 4;
 
 // A source's tasks whose load is at least its excess / kFloorDiv and those
-// below have a window of kListPerSource each (counted in one int of
+// below have a window each (counted in one int of
 // `listed`, the low and the high 16 bits): the few busy tasks among a
 // domain's hundreds of near-idle ones (kworkers, sleeping threads) all
 // fit in the first, and a domain of many light tasks still has some to
@@ -424,12 +424,15 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
 // most *max_weight, their sum at least *total_weight. A cgroup's heaviest
 // is its heaviest own weight's (the rounding is monotone); its sum at
 // least the factor (mult / 2^shift, exact as a double) times its own
-// weights' sum less a relative 2^-50 for the double's rounding (and a sum
-// clamped at the most, at least that most); the total less one per task
-// (of `nr_tasks`) for the rounding down. An unused cgroup counts its
-// least weight as its heaviest, which only widens the bound. False if
-// some product could wrap (BPF's arithmetic wraps at 64 bits, and the
-// "none" entry's at 32): no bound then.
+// weights' sum (and a sum clamped at the most, at least that most). The
+// total then less one per task (of `nr_tasks`): a task's rounding (to
+// nearest) loses at most half of one, and the other half covers the
+// doubles' rounding of the sums (at most ~2^-41 of a total below 2^32 a
+// task, with up to 4097 cgroup terms; the 2^-50 factors are a margin
+// more). An unused cgroup counts its least weight as its heaviest, which
+// only widens the bound. False if some product could wrap (BPF's
+// arithmetic wraps at 64 bits, and the "none" entry's at 32): no bound
+// then.
 bool BoundTallies(const CgroupTally* tally, const FactorCode* codes,
                   uint32_t nr, int nr_tasks, double* max_weight,
                   double* total_weight) {
@@ -497,7 +500,7 @@ void Balancer::ScanTasks() {
                              std::max(nr_sources, 1),
                          kListMin, kListPerSource));
   // The slots from `first` to the end, then the ones before it. A source
-  // domain lists at most kListPerSource tasks a pass, so a start that moves
+  // domain lists at most `window` tasks a pass, so a start that moves
   // from pass to pass gives a busy domain's other tasks their turn; `first`
   // is a function of the snapshot's time, so the same input gives the same
   // plan.
@@ -575,6 +578,13 @@ void Balancer::ScanTasks() {
   no_source_.assign(nd + 1, 0);
   hs.heavy_floor = 0;
   scan(0, nr_slots, no_source_.data(), &hs);
+  // The exact check, where the tallies' bounds could not decide (HeavyCap's
+  // own first test is the same in exact arithmetic, not always in doubles
+  // with a fractional number of CPUs).
+  if (static_cast<double>(hs.max_weight) * nr_cpus <=
+      static_cast<double>(hs.total_weight)) {
+    return;
+  }
   const size_t nr_heavy = std::min(hs.nr_heavy, keep);
   if (nr_heavy == 0) return;
   heaviest_first(nr_heavy);

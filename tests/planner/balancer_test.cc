@@ -540,14 +540,34 @@ TEST(Balance, CgroupFactorsWeighTheTasks) {
   EXPECT_LT(std::abs(c.after[0] - c.after[1]), 1.0);
 }
 
+TEST(Balance, ManySourcesEachListingFewTasksStillBalance) {
+  // 1000 tasks of random duty cycles dealt over 64 domains of one node:
+  // about half the domains are sources, and each lists only a few tasks
+  // a pass (the listing budget binds: 1000 / 8 slots over ~30 sources,
+  // at least 4 each). The plan is still sound (the reference model) and
+  // makes its moves, each shrinking the imbalance.
+  std::mt19937_64 rng(7);
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 1000; ++i) {
+    tasks.push_back(Task(
+        i + 1, i % 64, static_cast<double>(1 + rng() % 1000) / 1000, All(64)));
+  }
+  const Input in = Make(64, tasks);
+  const std::vector<BalanceDomain> doms = Domains(std::vector<int>(64, 0), 8);
+  const Checked c = BalanceChecked(in, doms);
+  EXPECT_EQ(c.plan.migrations.size(), 32u);
+  EXPECT_LT(TotalImbalance(c.after, doms),
+            0.5 * TotalImbalance(c.before, doms));
+}
+
 TEST(Balance, CgroupFactorsFileTheCandidates) {
   // 8 CPUs in 2 domains, saturated, every task always runnable. Domain 0:
   // task 1 (own weight 352, in a cgroup of factor 1/8: load 0.44), tasks
   // 2-5 (352, factor 1/4: 0.88 each) and 4 nice-0 tasks in no cgroup; domain
-  // 1: 7 nice-0 tasks. The loads are 7.96 and 7: the best move is 0.48,
-  // task 1's load; tasks 2-5 fit too (< 0.96) but are worse, the nice-0
-  // tasks do not. Filed by their own weights (3.52), tasks 1-5 would look
-  // too heavy to be read.
+  // 1: 7 nice-0 tasks. The loads are 7.96 and 7: the ideal move is 0.48,
+  // and task 1's load (0.44) is the nearest; tasks 2-5 fit too (< 0.96)
+  // but are worse, the nice-0 tasks do not. Filed by their own weights (3.52),
+  // tasks 1-5 would look too heavy to be read.
   std::vector<TaskLoad> tasks = {Task(1, 0, 1.0, All(2), 44)};
   for (int i = 2; i <= 5; ++i) tasks.push_back(Task(i, 0, 1.0, All(2), 88));
   for (int i = 6; i <= 9; ++i) tasks.push_back(Task(i, 0, 1.0, All(2)));
