@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "runtime/signals.h"
 #include "shared/intf.h"
 
 namespace atlas {
@@ -335,7 +336,9 @@ RunConfig ToRunConfig(const Options& o) {
   r.debug_load_delay = o.debug_load_delay;
   const DomainOptions domains = ToDomainOptions(o);
   r.make_layout = [domains, xml = o.hwloc_xml] {
-    return MakeLayout(domains, HostFiles{}, xml);
+    SettleWait wait;
+    wait.sleep = SleepUnlessStopped;  // SIGINT/SIGTERM end a hotplug wait
+    return MakeLayout(domains, HostFiles{}, xml, wait);
   };
   return r;
 }

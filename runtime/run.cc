@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -87,17 +86,6 @@ absl::Duration MonotonicNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-// Sleeps `d` in steps; false as soon as a stop signal has come.
-bool SleepUnlessStopped(absl::Duration d) {
-  const absl::Duration end = MonotonicNow() + d;
-  while (StopSignal() == 0) {
-    const absl::Duration left = end - MonotonicNow();
-    if (left <= absl::ZeroDuration()) return true;
-    absl::SleepFor(std::min(left, absl::Milliseconds(20)));
-  }
-  return false;
-}
-
 }  // namespace
 
 int Fail(const absl::Status& status) {
@@ -106,13 +94,40 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+namespace {
+
+// A layout that failed because a stop signal came while it waited for CPUs
+// to settle is a clean stop; any other failure is one.
+int StoppedOrFail(const absl::Status& status) {
+  if (StopSignal() == 0 || !absl::IsCancelled(status)) return Fail(status);
+  std::printf("scx_atlas: %s received while reading the layout\n",
+              StopSignal() == SIGINT ? "SIGINT" : "SIGTERM");
+  return 0;
+}
+
+// A layout read again because CPUs came or went meanwhile: say so.
+void ReportSettling(const Layout& layout) {
+  if (layout.unsettled_readings == 0) return;
+  std::printf(
+      "scx_atlas: CPUs came or went during %d readings of the topology; "
+      "settled after %s\n",
+      layout.unsettled_readings,
+      absl::FormatDuration(
+          absl::Trunc(layout.settle_time, absl::Milliseconds(1)))
+          .c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
 int Run(Mode& mode, const RunConfig& config) {
   if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
     return Fail(s);
   }
   InstallStopSignals();
   absl::StatusOr<Layout> layout = config.make_layout();
-  if (!layout.ok()) return Fail(layout.status());
+  if (!layout.ok()) return StoppedOrFail(layout.status());
+  ReportSettling(*layout);
   if (config.debug_load_delay > absl::ZeroDuration()) {
     std::printf("scx_atlas: debug: loading in %s\n",
                 absl::FormatDuration(config.debug_load_delay).c_str());
@@ -171,7 +186,8 @@ int Run(Mode& mode, const RunConfig& config) {
         return 0;
       }
       layout = config.make_layout();  // CPUs came or went
-      if (!layout.ok()) return Fail(layout.status());
+      if (!layout.ok()) return StoppedOrFail(layout.status());
+      ReportSettling(*layout);
       continue;
     }
     const int status = ExitStatus(info);

@@ -3,7 +3,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+
+#include "absl/time/clock.h"
 
 namespace atlas {
 namespace {
@@ -30,5 +34,19 @@ void InstallStopSignals() {
 }
 
 int StopSignal() { return g_stop_signal.load(); }
+
+bool SleepUnlessStopped(absl::Duration d) {
+  const auto now = [] {
+    return absl::FromChrono(
+        std::chrono::steady_clock::now().time_since_epoch());
+  };
+  const absl::Duration end = now() + d;
+  while (StopSignal() == 0) {
+    const absl::Duration left = end - now();
+    if (left <= absl::ZeroDuration()) return true;
+    absl::SleepFor(std::min(left, absl::Milliseconds(20)));
+  }
+  return false;
+}
 
 }  // namespace atlas

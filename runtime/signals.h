@@ -9,11 +9,16 @@
 #ifndef SCX_ATLAS_RUNTIME_SIGNALS_H_
 #define SCX_ATLAS_RUNTIME_SIGNALS_H_
 
+#include "absl/time/time.h"
+
 namespace atlas {
 
 void InstallStopSignals();
 // The stop signal received (SIGINT or SIGTERM), or 0.
 int StopSignal();
+// Sleeps `d` in steps of at most 20 ms; false as soon as a stop signal has
+// come (at once if one came before).
+bool SleepUnlessStopped(absl::Duration d);
 
 }  // namespace atlas
 

@@ -2,6 +2,7 @@
 #include "topology/layout.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "topology/hwloc_loader.h"
 
 namespace atlas {
@@ -57,8 +59,10 @@ absl::Status CheckOnline(const Topology& topology,
 
 absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
                                   const HostFiles& files,
-                                  const std::string& xml) {
+                                  const std::string& xml,
+                                  const SettleWait& wait) {
   auto read_seq = [&] {
+    if (files.read_hotplug_seq) return files.read_hotplug_seq();
     uint64_t seq = 0;
     if (std::ifstream in(files.hotplug_seq); in) in >> seq;
     return seq;
@@ -72,12 +76,17 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
     }
     return ParseCpuList(std::string(absl::StripAsciiWhitespace(text)));
   };
+  auto now = [] {
+    return absl::FromChrono(
+        std::chrono::steady_clock::now().time_since_epoch());
+  };
   // The sequence number first: a CPU that comes or goes after this read
   // makes it stale, and the kernel then restarts us at attach. A CPU that
   // came or went while hwloc read (the online list or the number differs
-  // before and after) makes the reading suspect: read again.
-  absl::Status last;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  // before and after) makes the reading suspect: read again, after a pause
+  // (under a flapping CPU, back-to-back readings can all overlap a change).
+  const absl::Duration start = now();
+  for (int readings = 1;; ++readings) {
     const uint64_t seq = read_seq();
     absl::StatusOr<std::vector<int>> online = read_online();
     if (!online.ok()) return online.status();
@@ -85,20 +94,32 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
         xml.empty() ? LoadHostTopology() : LoadXmlTopology(xml), options);
     absl::StatusOr<std::vector<int>> after = read_online();
     if (!after.ok()) return after.status();
-    if (*after != *online || read_seq() != seq) {
-      last = absl::UnavailableError("the online CPUs kept changing");
-      continue;
+    if (*after == *online && read_seq() == seq) {
+      if (!layout.ok()) return layout.status();
+      if (absl::Status s = CheckOnline(layout->topology, *online); !s.ok()) {
+        if (xml.empty()) return s;
+        return absl::FailedPreconditionError(
+            absl::StrCat("--hwloc_xml=", xml, ": ", s.message()));
+      }
+      layout->hotplug_seq = seq;
+      layout->unsettled_readings = readings - 1;
+      layout->settle_time = now() - start;
+      return layout;
     }
-    if (!layout.ok()) return layout.status();
-    if (absl::Status s = CheckOnline(layout->topology, *online); !s.ok()) {
-      if (xml.empty()) return s;
-      return absl::FailedPreconditionError(
-          absl::StrCat("--hwloc_xml=", xml, ": ", s.message()));
+    const absl::Duration waited = now() - start;
+    if (waited >= wait.limit) {
+      return absl::UnavailableError(absl::StrCat(
+          "the online CPUs kept changing for ",
+          absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
+          " (", readings, " readings of the topology)"));
     }
-    layout->hotplug_seq = seq;
-    return layout;
+    if (!wait.sleep) {
+      absl::SleepFor(wait.pause);
+    } else if (!wait.sleep(wait.pause)) {
+      return absl::CancelledError(
+          "stopped while waiting for the online CPUs to settle");
+    }
   }
-  return last;
 }
 
 absl::StatusOr<Layout> MakeLayoutFrom(const DomainOptions& options,

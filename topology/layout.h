@@ -15,11 +15,13 @@
 #define SCX_ATLAS_TOPOLOGY_LAYOUT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "topology/domains.h"
 #include "topology/topology.h"
 
@@ -29,12 +31,29 @@ struct Layout {
   Topology topology;
   std::vector<Domain> domains;
   uint64_t hotplug_seq = 0;  // 0: not known (no sched_ext)
+  // Readings before this one that a CPU coming or going made suspect, and
+  // how long they took with their pauses (MakeLayout, SettleWait).
+  int unsettled_readings = 0;
+  absl::Duration settle_time = absl::ZeroDuration();
 };
 
 // Where the kernel tells the online CPUs and its hotplug sequence number.
 struct HostFiles {
   std::string online = "/sys/devices/system/cpu/online";
   std::string hotplug_seq = "/sys/kernel/sched_ext/hotplug_seq";
+  // Reads the sequence number instead of `hotplug_seq` (tests: a number
+  // that changes from one reading to the next, as under a flapping CPU).
+  std::function<uint64_t()> read_hotplug_seq;
+};
+
+// A reading during which a CPU came or went is read again after `pause`,
+// until CPUs have kept coming and going for `limit` (sustained hotplug is
+// waited out, not a reason to exit). `sleep` pauses and says whether to go
+// on; false (e.g. a stop signal) ends the wait with a CancelledError.
+struct SettleWait {
+  absl::Duration limit = absl::Seconds(30);
+  absl::Duration pause = absl::Milliseconds(200);
+  std::function<bool(absl::Duration)> sleep;  // empty: absl::SleepFor
 };
 
 // The domains of this machine's online CPUs. With `xml` (an hwloc XML
@@ -43,7 +62,8 @@ struct HostFiles {
 // and its CPUs must be exactly the online ones all the same.
 absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
                                   const HostFiles& files = {},
-                                  const std::string& xml = "");
+                                  const std::string& xml = "",
+                                  const SettleWait& wait = {});
 
 // The domains of an hwloc synthetic description or XML export (for
 // --show_topology); no check against the host.

@@ -61,6 +61,61 @@ TEST(MakeLayout, RefusesWhatTheKernelDoesNotSayIsOnline) {
   EXPECT_FALSE(MakeLayout(DomainOptions{}, files).ok());
 }
 
+// Host files whose hotplug sequence number changes from one read to the
+// next for the first `changing` reads (a CPU flapping), then stays
+// kSettled.
+constexpr uint64_t kSettled = 1u << 30;
+constexpr int kForever = 1 << 30;
+HostFiles Flapping(int changing) {
+  HostFiles files;
+  files.online = ::testing::TempDir() + "/online_flap";
+  std::string text;
+  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
+  std::ofstream(files.online) << text << "\n";
+  files.read_hotplug_seq = [changing, reads = 0]() mutable -> uint64_t {
+    const int n = reads++;
+    return n < changing ? static_cast<uint64_t>(n) + 1 : kSettled;
+  };
+  return files;
+}
+
+// CPUs coming and going during more readings than the old back-to-back
+// attempts (5) are waited out: the layout is the one read after they
+// settled, with the last sequence number.
+TEST(MakeLayout, WaitsOutCpusThatKeepComingAndGoing) {
+  // Each reading reads the number twice (before and after hwloc).
+  SettleWait wait;
+  wait.pause = absl::Milliseconds(10);
+  absl::StatusOr<Layout> layout =
+      MakeLayout(DomainOptions{}, Flapping(2 * 12), "", wait);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->hotplug_seq, kSettled);
+  EXPECT_EQ(layout->unsettled_readings, 12);
+  EXPECT_EQ(static_cast<long>(layout->topology.cpus.size()),
+            sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+// CPUs that never settle: an error once the limit has passed, and a stop
+// (the pause says not to go on) ends the wait at once.
+TEST(MakeLayout, GivesUpOnCpusThatNeverSettle) {
+  SettleWait wait;
+  wait.limit = absl::Milliseconds(300);
+  wait.pause = absl::Milliseconds(20);
+  absl::StatusOr<Layout> layout =
+      MakeLayout(DomainOptions{}, Flapping(kForever), "", wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_TRUE(absl::IsUnavailable(layout.status())) << layout.status();
+  EXPECT_THAT(layout.status().message(), HasSubstr("kept changing for"));
+
+  int pauses = 0;
+  wait.limit = absl::Hours(1);
+  wait.sleep = [&pauses](absl::Duration) { return ++pauses < 3; };
+  layout = MakeLayout(DomainOptions{}, Flapping(kForever), "", wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_TRUE(absl::IsCancelled(layout.status())) << layout.status();
+  EXPECT_EQ(pauses, 3);
+}
+
 TEST(MakeLayout, RefusesHwlocOverridesFromTheEnvironment) {
   for (const char* var : {"HWLOC_XMLFILE", "HWLOC_SYNTHETIC", "HWLOC_FSROOT"}) {
     setenv(var, "pu:2", 1);

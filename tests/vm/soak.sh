@@ -106,12 +106,16 @@ wait_state enabled 200 || fail "not enabled again after cpu$cpu came back"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" -ge 2 ] || fail "expected 2 restarts: $(grep restarting $ATLAS_LOG)"
 [ "$(ops)" = atlas ] && kill -0 "$ATLAS_PID" || fail "not running as atlas after hotplug"
 hackbench -g 2 -l 50 > /dev/null || fail "hackbench failed after hotplug"
-# Flapping: 10 flips 300 ms apart under hackbench; afterwards the layout is
-# the N online CPUs again and no file descriptor or thread was left behind.
+# Flapping: 10 flips 300 ms apart under hackbench, then 3 s of flips back
+# to back (every reading of the topology overlaps a change: waited out,
+# not a reason to exit); afterwards the layout is the N online CPUs again
+# and no file descriptor or thread was left behind.
 fds0=$(ls /proc/$ATLAS_PID/fd | wc -l) thr0=$(ls /proc/$ATLAS_PID/task | wc -l)
 hackbench -g 2 -l 1000 > /dev/null 2>&1 &
 HB=$!
 for ((k = 0; k < 10; k++)); do echo $((k % 2)) > /sys/devices/system/cpu/cpu$cpu/online; sleep 0.3; done
+flaps=0
+for ((end = SECONDS + 3; SECONDS < end; flaps++)); do echo $((flaps % 2)) > /sys/devices/system/cpu/cpu$cpu/online; done
 echo 1 > /sys/devices/system/cpu/cpu$cpu/online
 wait $HB || fail "hackbench failed during the flapping"
 for ((i = 0; i < 300; i++)); do
@@ -122,7 +126,7 @@ grep '^scx_atlas: enabled' "$ATLAS_LOG" | tail -1 | grep -q "enabled: $N CPUs" |
 [ "$(state)" = enabled ] && kill -0 "$ATLAS_PID" || fail "not running after the flapping"
 fds1=$(ls /proc/$ATLAS_PID/fd | wc -l) thr1=$(ls /proc/$ATLAS_PID/task | wc -l)
 [ "$fds1" = "$fds0" ] && [ "$thr1" = "$thr0" ] || fail "after the flapping: fds $fds0 -> $fds1, threads $thr0 -> $thr1"
-echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") (2 + the flapping's) fds=$fds1 threads=$thr1"
+echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") (2 + the flapping's) back_to_back_flips=$flaps unsettled_readings=$(grep -o 'during [0-9]* readings' "$ATLAS_LOG" | awk '{n += $2} END {print n + 0}') fds=$fds1 threads=$thr1"
 
 # --- 3. kill -STOP ------------------------------------------------------------
 stress-ng --cpu "$N" --timeout 12 > /dev/null 2>&1 &
