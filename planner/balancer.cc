@@ -99,15 +99,21 @@ struct Candidate {
   double load;        // exact, in the units used; NaN until a move looks
 };
 
+// 2^e for -1022 <= e <= 1023 (a normal double), exactly, without a call:
+// the exponent's bits.
+double Pow2(int e) {
+  const uint64_t bits = static_cast<uint64_t>(1023 + e) << 52;
+  double p;
+  std::memcpy(&p, &bits, sizeof(p));
+  return p;
+}
+
 // 2^(-x) for x >= 0 within 6 %: whole halvings shift, the rest
 // interpolates linearly (the buckets are 19 % wide).
 double RoughHalving(double x) {
   if (!(x < 64)) return 0;
   const int n = static_cast<int>(x);
-  const uint64_t bits = static_cast<uint64_t>(1023 - n) << 52;  // 2^-n
-  double p;
-  std::memcpy(&p, &bits, sizeof(p));
-  return (1 - (x - n) / 2) * p;
+  return (1 - (x - n) / 2) * Pow2(-n);
 }
 
 // A rough load is within 6 % of the exact one (RoughHalving).
@@ -274,8 +280,9 @@ class Balancer {
   const BalanceParams& params_;
   int nr_nodes_ = 0;
   int nr_tasks_ = 0;
-  int nr_cand_ = 0;  // candidates in cand_
-  double avg_ = 0;   // load per unit of capacity, machine-wide
+  int nr_cand_ = 0;     // candidates in cand_
+  int nr_sources_ = 0;  // domains marked sources (MarkSources)
+  double avg_ = 0;      // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
   // Kept across passes, as the arrays below (Scratch).
   Eigen::VectorXd& load_;       // per domain
@@ -295,7 +302,8 @@ class Balancer {
   std::vector<char>& no_source_;     // all 0: the heavy weights' scan
   std::vector<char>& listing_;       // per domain (+1): still listing
   std::vector<int>& listed_;         // per domain (+1): its candidates
-  std::vector<int>& source_slot_;    // per domain: its lists, or -1
+  // Per domain: its lists (its rank among the sources), or -1.
+  std::vector<int>& source_slot_;
   // Per domain, kept up to date by every move: load - global share, load -
   // node share, and the domain threshold (of the node phase being run).
   std::vector<double>&gexcess_, &nexcess_, &threshold_;
@@ -449,11 +457,9 @@ bool BoundTallies(const CgroupTally* tally, const FactorCode* codes,
     }
     most =
         std::max<uint64_t>(most, ApplyFactor(static_cast<uint32_t>(t.max), k));
-    // 2^-shift (shift <= 63: a normal double), without a call.
-    const uint64_t bits = (uint64_t{1023} - k.shift) << 52;
-    double scale;
-    std::memcpy(&scale, &bits, sizeof(scale));
-    const double factor = static_cast<double>(k.mult) * scale;
+    // shift <= 63: 2^-shift is a normal double.
+    const double factor =
+        static_cast<double>(k.mult) * Pow2(-static_cast<int>(k.shift));
     const double sum = static_cast<double>(t.sum) * factor * (1 - 0x1p-50);
     total += std::min(sum, static_cast<double>(k.hi));
   }
@@ -487,17 +493,15 @@ void Balancer::ScanTasks() {
           : 0;
   ScanState st;  // the scan: no heavy weights kept
   st.heavy_floor = std::numeric_limits<uint32_t>::max();
-  ScanState hs;  // the heavy weights' scan, if any
+  ScanState hs;  // the heavy weights' scan, if any (every weight kept)
   auto heaviest_first = [&](size_t n) {
     std::nth_element(heavy_.begin(), heavy_.begin() + (n - 1),
                      heavy_.begin() + hs.nr_heavy, std::greater<uint32_t>());
   };
   listed_.assign(nd + 1, 0);
-  int nr_sources = 0;
-  for (int d = 0; d < nd; ++d) nr_sources += is_source_[d];
   const int window = static_cast<int>(
       std::clamp<size_t>(std::max(snapshot_.nr_slots / kListShare, kListLeast) /
-                             std::max(nr_sources, 1),
+                             std::max(nr_sources_, 1),
                          kListMin, kListPerSource));
   // The slots from `first` to the end, then the ones before it. A source
   // domain lists at most `window` tasks a pass, so a start that moves
@@ -531,8 +535,9 @@ void Balancer::ScanTasks() {
   // weighs every task exactly.
   const bool factors = nr_codes > 0;
   if (factors) tally_.assign(nr_codes + 1, CgroupTally{});
-  auto scan = [&](size_t begin, size_t end, char* listing, ScanState* s) {
-    const bool heavy = s->heavy_floor != std::numeric_limits<uint32_t>::max();
+  // `heavy`: the heavy weights' scan (with factors, every weight exact).
+  auto scan = [&](size_t begin, size_t end, bool heavy, char* listing,
+                  ScanState* s) {
     for (size_t i = begin; i < end;) {
       i = (!factors ? ScanUntilHeavy<Weigh::kPlain>
            : heavy  ? ScanUntilHeavy<Weigh::kExact>
@@ -555,8 +560,8 @@ void Balancer::ScanTasks() {
     }
   };
   listing_.assign(is_source_.begin(), is_source_.end());
-  scan(first, nr_slots, listing_.data(), &st);
-  scan(0, first, listing_.data(), &st);
+  scan(first, nr_slots, false, listing_.data(), &st);
+  scan(0, first, false, listing_.data(), &st);
   nr_cand_ = static_cast<int>(st.nr_cand);
   nr_tasks_ = st.nr_tasks;
   // A weight can be infeasible only if it exceeds a fair CPU's share,
@@ -577,7 +582,7 @@ void Balancer::ScanTasks() {
   // candidates: no domain is a source for this scan.
   no_source_.assign(nd + 1, 0);
   hs.heavy_floor = 0;
-  scan(0, nr_slots, no_source_.data(), &hs);
+  scan(0, nr_slots, true, no_source_.data(), &hs);
   // The exact check, where the tallies' bounds could not decide (HeavyCap's
   // own first test is the same in exact arithmetic, not always in doubles
   // with a fractional number of CPUs).
@@ -614,18 +619,14 @@ bool Balancer::Examine(int i, atlas_task_snap* copy) {
 }
 
 void Balancer::FileSourceTasks() {
-  const int nd = static_cast<int>(domains_.size());
-  source_slot_.assign(nd, -1);
-  int nr_sources = 0;
-  for (int d = 0; d < nd; ++d) {
-    if (is_source_[d]) source_slot_[d] = nr_sources++;
-  }
-  if (nr_sources == 0) return;
+  if (nr_sources_ == 0) return;
   // A list's head is set when its first task is filed (its bit), a task's
   // link when it is filed: nothing else is reset.
-  if (head_.size() < static_cast<size_t>(nr_sources) * kBuckets)
-    head_.resize(static_cast<size_t>(nr_sources) * kBuckets);
-  occupied_.assign(static_cast<size_t>(nr_sources) * kOccWords, 0);
+  const size_t nr_sources = static_cast<size_t>(nr_sources_);
+  if (head_.size() < nr_sources * kBuckets) {
+    head_.resize(nr_sources * kBuckets);
+  }
+  occupied_.assign(nr_sources * kOccWords, 0);
   const int n = nr_cand_;
   if (next_.size() < static_cast<size_t>(n)) next_.resize(n);
   for (int i = 0; i < n; ++i) {
@@ -653,6 +654,8 @@ void Balancer::MarkSources() {
   const int nd = static_cast<int>(domains_.size());
   is_source_.assign(nd + 1, 0);  // [nd]: any domain id past the last
   floor_.assign(nd + 1, 0);
+  source_slot_.assign(nd, -1);
+  nr_sources_ = 0;
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd& node_cap = node_cap_;
@@ -675,6 +678,7 @@ void Balancer::MarkSources() {
         load_[d] - share > pct * node_avg[n] * capacity_[d];
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
+      source_slot_[d] = nr_sources_++;
       floor_[d] =
           std::max(load_[d] - share, load_[d] - GlobalShare(d)) / kFloorDiv;
     }
