@@ -31,12 +31,15 @@ constexpr int kBuckets = 96;
 // uniform load the listing of every source's tasks was half the pass.)
 constexpr int kListPerSource = 32;
 
-// ... and fewer when many domains are sources: the window (of each of the
-// two below) is about 1/kListShare of the slots (at least kListLeast
-// tasks) over the sources, never fewer than kListMin, so that a pass's
-// listing stays a fraction of its scan. (1k tasks in 128 domains of uniform
-// load: 54 sources of about 8 tasks each listed all 426 of them for at most 32
-// moves, a third of the pass.)
+// ... and fewer when many domains are sources: the windows (each of the
+// two below) share about 1/kListShare of the slots (at least kListLeast
+// tasks) among the sources by their excess, never fewer than kListMin a
+// source, so that a pass's listing stays a fraction of its scan. (1k tasks
+// in 128 domains of uniform load: 54 sources of about 8 tasks each listed
+// all 426 of them for at most 32 moves, a third of the pass.) By excess,
+// not evenly: a domain far over among many slightly over ones needs more
+// moves than they do (evenly, it listed 4 tasks above its floor, and shed
+// at most that many a pass).
 constexpr size_t kListShare = 8;
 constexpr size_t kListLeast = 4 * kListPerSource;
 constexpr int kListMin = 4;
@@ -280,9 +283,10 @@ class Balancer {
   const BalanceParams& params_;
   int nr_nodes_ = 0;
   int nr_tasks_ = 0;
-  int nr_cand_ = 0;     // candidates in cand_
-  int nr_sources_ = 0;  // domains marked sources (MarkSources)
-  double avg_ = 0;      // load per unit of capacity, machine-wide
+  int nr_cand_ = 0;          // candidates in cand_
+  int nr_sources_ = 0;       // domains marked sources (MarkSources)
+  double source_floor_ = 0;  // the sum of their floors (MarkSources)
+  double avg_ = 0;           // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
   // Kept across passes, as the arrays below (Scratch).
   Eigen::VectorXd& load_;       // per domain
@@ -329,17 +333,18 @@ struct ScanState {
 };
 
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
-// task to cand (room for one per slot; up to `window` a domain above its
-// floor and as many below, counted in `listed`) and each weight above
-// st->heavy_floor to heavy (each weight as kWeigh says); stops when heavy
-// holds heavy_room and returns where it stopped (n: done). Out of line and free
-// of calls, so the totals stay in registers (inlined into the pass, whose rare
-// paths call out, the loop kept them on the stack: 18 % slower at 100k tasks).
+// task to cand (room for one per slot; up to its window above its floor
+// and as many below, counted in `listed` up to kListPerSource) and each
+// weight above st->heavy_floor to heavy (each weight as kWeigh says);
+// stops when heavy holds heavy_room and returns where it stopped (n:
+// done). Out of line and free of calls, so the totals stay in registers
+// (inlined into the pass, whose rare paths call out, the loop kept them on
+// the stack: 18 % slower at 100k tasks).
 template <Weigh kWeigh>
 __attribute__((noinline)) size_t ScanUntilHeavy(
     const atlas_task_snap* slots, size_t i, size_t n, uint64_t now,
     uint64_t max_age, double per_half_life, char* listing, const double* floor,
-    double per_weight, double unweighted, int* listed, int window, uint32_t nd,
+    double per_weight, double unweighted, int* listed, uint32_t nd,
     const FactorCode* codes, uint32_t nr_codes, CgroupTally* tally,
     Candidate* cand, uint32_t* heavy, size_t heavy_room, ScanState* st) {
   uint64_t total_weight = st->total_weight;
@@ -394,13 +399,14 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
       const double rough = cur + (dcyc - cur) * RoughHalving(halvings);
       // Its load, uncapped (so never below the capped one), against the
       // domain's floor: tasks above it and below it have a window each.
+      constexpr int kEnd = kListPerSource;
       const int l = listed[dd];
       const bool above = rough * (w * per_weight + unweighted) >= floor[dd];
-      if (above ? (l & 0xffff) < window : (l >> 16) < window) {
+      if (above ? (l & 0xffff) < kEnd : (l >> 16) < kEnd) {
         listed[dd] = l + (above ? 1 : 1 << 16);
         // The window above the floor full: the domain's other tasks are
         // not looked at.
-        if (above && (l & 0xffff) + 1 == window) listing[dd] = 0;
+        if (above && (l & 0xffff) + 1 == kEnd) listing[dd] = 0;
         cand[nc++] = {uid,
                       static_cast<uint32_t>(i),
                       static_cast<int32_t>(d),
@@ -498,13 +504,24 @@ void Balancer::ScanTasks() {
     std::nth_element(heavy_.begin(), heavy_.begin() + (n - 1),
                      heavy_.begin() + hs.nr_heavy, std::greater<uint32_t>());
   };
+  // Each source's windows: the budget by its share of the sources' excess
+  // (the floor is the excess / kFloorDiv). The scan counts a window's tasks
+  // from kListPerSource less its size up to kListPerSource, in both halves
+  // of listed_ (the low one above the floor, the high one below).
   listed_.assign(nd + 1, 0);
-  const int window = static_cast<int>(
-      std::clamp<size_t>(std::max(snapshot_.nr_slots / kListShare, kListLeast) /
-                             std::max(nr_sources_, 1),
-                         kListMin, kListPerSource));
+  if (source_floor_ > 0) {
+    const double per_floor = static_cast<double>(std::max(
+                                 snapshot_.nr_slots / kListShare, kListLeast)) /
+                             source_floor_;
+    for (int d = 0; d < nd; ++d) {
+      if (!is_source_[d]) continue;
+      const int window = static_cast<int>(
+          std::clamp<double>(per_floor * floor_[d], kListMin, kListPerSource));
+      listed_[d] = (kListPerSource - window) * 0x10001;
+    }
+  }
   // The slots from `first` to the end, then the ones before it. A source
-  // domain lists at most `window` tasks a pass, so a start that moves
+  // domain lists at most its window's tasks a pass, so a start that moves
   // from pass to pass gives a busy domain's other tasks their turn; `first`
   // is a function of the snapshot's time, so the same input gives the same
   // plan.
@@ -547,7 +564,6 @@ void Balancer::ScanTasks() {
                                                     per_half_life, listing,
                                                     floor_.data(), per_weight,
                                                     unweighted, listed_.data(),
-                                                    window,
                                                     static_cast<uint32_t>(nd),
                                                     codes_.data(), nr_codes,
                                                     tally_.data(), cand_.data(),
@@ -656,6 +672,7 @@ void Balancer::MarkSources() {
   floor_.assign(nd + 1, 0);
   source_slot_.assign(nd, -1);
   nr_sources_ = 0;
+  source_floor_ = 0;
   if (!(avg_ > 0)) return;
   const Eigen::VectorXd& node_load = node_load_;
   const Eigen::VectorXd& node_cap = node_cap_;
@@ -681,6 +698,7 @@ void Balancer::MarkSources() {
       source_slot_[d] = nr_sources_++;
       floor_[d] =
           std::max(load_[d] - share, load_[d] - GlobalShare(d)) / kFloorDiv;
+      source_floor_ += floor_[d];
     }
   }
 }

@@ -3,15 +3,18 @@
 // slots as BPF lays them out (task_snaps, one slot per task, packed at the
 // front), so the pass's read of the tasks is included; next to a bare scan
 // of the same slots, reading every field the pass uses of each task once.
-// Shapes: hot (domain 0's tasks busy, the others light: one source) and
-// uniform (duty cycles uniform in (0, 1], tasks dealt round-robin: sources
-// only where chance piles load up). 2 NUMA nodes, 8 CPUs per domain.
+// Shapes (hot): 1, hot (domain 0's tasks busy, the others light: one
+// source); 0, uniform (duty cycles uniform in (0, 1], tasks dealt
+// round-robin: sources only where chance piles load up); 2, one far over
+// (uniform, but domain 0's tasks busy: one source far over among many
+// slightly over). 2 NUMA nodes, 8 CPUs per domain.
 // cgroups:64: every task in one of 64 cgroups at random, each with a
 // factor (as with --cgroup_weights, the default), which the pass applies
 // to each task's weight; the bare scan then reads the task's factor too.
 //   bazel run -c opt //planner:balancer_benchmark
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <random>
@@ -49,7 +52,7 @@ struct Input {
 };
 
 // Task i in slot i and domain i % D, written in the last millisecond.
-void MakeInput(int nr_tasks, int nr_domains, bool hot, int nr_cgroups,
+void MakeInput(int nr_tasks, int nr_domains, int hot, int nr_cgroups,
                Input* in) {
   std::mt19937_64 rng(42);
   for (int d = 0; d < nr_domains; ++d) in->domains.push_back({d % 2, 8.0});
@@ -65,7 +68,9 @@ void MakeInput(int nr_tasks, int nr_domains, bool hot, int nr_cgroups,
     s.cgroup = nr_cgroups > 0 ? static_cast<uint16_t>(rng() % nr_cgroups)
                               : ATLAS_NO_CGROUP;
     s.updated_at = kNow - rng() % 1'000'000;
-    const double dcyc = hot ? (d == 0 ? 0.9 : 0.05)
+    const double dcyc = d == 0 && hot != 0 ? 0.9
+                        : hot == 1
+                            ? 0.05
                             : static_cast<double>(1 + rng() % 1000) / 1000;
     s.dcyc = static_cast<uint64_t>(dcyc * ATLAS_LOAD_ONE);
     for (int w = 0; w < ATLAS_DOM_WORDS; ++w) s.allowed_doms[w] = ~0ull;
@@ -100,6 +105,21 @@ void BM_BalancePass(benchmark::State& state) {
   const double before = TotalImbalance(plan.loads_before, in.domains);
   state.counters["left"] =
       before > 0 ? TotalImbalance(plan.loads_after, in.domains) / before : 0;
+  // ... and the most a domain is over its share after, of before.
+  auto worst = [&in](const std::vector<double>& loads) {
+    double load = 0, cap = 0, most = 0;
+    for (size_t d = 0; d < loads.size(); ++d) {
+      load += loads[d];
+      cap += in.domains[d].capacity;
+    }
+    for (size_t d = 0; d < loads.size(); ++d) {
+      most = std::max(most, loads[d] - load / cap * in.domains[d].capacity);
+    }
+    return most;
+  };
+  const double worst_before = worst(plan.loads_before);
+  state.counters["worst"] =
+      worst_before > 0 ? worst(plan.loads_after) / worst_before : 0;
 }
 
 // Reads, from every slot, each field the pass uses, once.
@@ -129,6 +149,9 @@ void Args(benchmark::internal::Benchmark* b) {
   }
   for (int hot : {1, 0}) {
     for (int tasks : {1000, 10000, 100000}) b->Args({tasks, 64, hot, 64});
+  }
+  for (int tasks : {1000, 10000}) {
+    for (int domains : {64, 128}) b->Args({tasks, domains, 2, 0});
   }
   b->ArgNames({"tasks", "domains", "hot", "cgroups"});
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <set>
 #include <string>
@@ -540,24 +541,50 @@ TEST(Balance, CgroupFactorsWeighTheTasks) {
   EXPECT_LT(std::abs(c.after[0] - c.after[1]), 1.0);
 }
 
+// 1000 tasks of duty cycles uniform in (0, 1] dealt round-robin over 64
+// domains, each allowed everywhere.
+std::vector<TaskLoad> DealtOver64(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<TaskLoad> tasks;
+  for (int i = 0; i < 1000; ++i) {
+    tasks.push_back(Task(
+        i + 1, i % 64, static_cast<double>(1 + rng() % 1000) / 1000, All(64)));
+  }
+  return tasks;
+}
+
 TEST(Balance, ManySourcesEachListingFewTasksStillBalance) {
   // 1000 tasks of random duty cycles dealt over 64 domains of one node:
   // about half the domains are sources, and each lists only a few tasks
   // a pass (the listing budget binds: 1000 / 8 slots over ~30 sources,
   // at least 4 each). The plan is still sound (the reference model) and
   // makes its moves, each shrinking the imbalance.
-  std::mt19937_64 rng(7);
-  std::vector<TaskLoad> tasks;
-  for (int i = 0; i < 1000; ++i) {
-    tasks.push_back(Task(
-        i + 1, i % 64, static_cast<double>(1 + rng() % 1000) / 1000, All(64)));
-  }
-  const Input in = Make(64, tasks);
+  const Input in = Make(64, DealtOver64(7));
   const std::vector<BalanceDomain> doms = Domains(std::vector<int>(64, 0), 8);
   const Checked c = BalanceChecked(in, doms);
   EXPECT_EQ(c.plan.migrations.size(), 32u);
   EXPECT_LT(TotalImbalance(c.after, doms),
             0.5 * TotalImbalance(c.before, doms));
+}
+
+TEST(Balance, OneFarOverSourceAmongManyListsEnoughToShed) {
+  // As above, and domain 0 holds 12 more tasks of duty cycle 0.9: 10.4
+  // over its share, where the ~30 other sources are about 1 over. It needs
+  // about a dozen moves; the listing budget (125 tasks) shared by excess
+  // lets it list them. (Shared evenly, it listed 4 tasks above its floor
+  // and 4 below: 6 moves, and 7.5 over after.)
+  std::vector<TaskLoad> tasks = DealtOver64(11);
+  for (int i = 0; i < 12; ++i) tasks.push_back(Task(1001 + i, 0, 0.9, All(64)));
+  const Input in = Make(64, tasks);
+  const std::vector<BalanceDomain> doms = Domains(std::vector<int>(64, 0), 8);
+  const Checked c = BalanceChecked(in, doms);
+  int from_0 = 0;
+  for (const Migration& m : c.plan.migrations) from_0 += m.from == 0;
+  const double avg =
+      std::accumulate(c.before.begin(), c.before.end(), 0.0) / 64;
+  ASSERT_GT(c.before[0] - avg, 8);
+  EXPECT_GE(from_0, 9);
+  EXPECT_LT(c.after[0] - avg, 0.3 * (c.before[0] - avg));
 }
 
 TEST(Balance, CgroupFactorsFileTheCandidates) {
