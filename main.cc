@@ -13,8 +13,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cli/flags.h"
 #include "cli/options.h"
 #include "runtime/run.h"
@@ -84,10 +86,14 @@ int main(int argc, char** argv) {
   }
   if (options->monitor > 0) return Monitor(*options);
   if (options->show_topology) return ShowTopology(*options);
-  // A bad --cpumasks is a usage error even without sched_ext.
+  // A bad --cpumasks is a usage error even without sched_ext. (One
+  // reading: CPUs that come and go meanwhile are Run's to wait out.)
   const atlas::RunConfig config = atlas::ToRunConfig(*options);
-  if (absl::StatusOr<atlas::Layout> layout = config.make_layout();
-      !layout.ok()) {
+  atlas::SettleWait once;
+  once.limit = absl::ZeroDuration();
+  if (absl::StatusOr<atlas::Layout> layout = atlas::MakeLayout(
+          atlas::ToDomainOptions(*options), {}, options->hwloc_xml, once);
+      !layout.ok() && !absl::IsUnavailable(layout.status())) {
     return Usage(layout.status().message());
   }
   std::unique_ptr<atlas::Mode> mode =

@@ -508,17 +508,21 @@ void Balancer::ScanTasks() {
   // (the floor is the excess / kFloorDiv). The scan counts a window's tasks
   // from kListPerSource less its size up to kListPerSource, in both halves
   // of listed_ (the low one above the floor, the high one below).
+  // (A share that is not a number, as from floors that were not, gets the
+  // least window.)
   listed_.assign(nd + 1, 0);
-  if (source_floor_ > 0) {
-    const double per_floor = static_cast<double>(std::max(
-                                 snapshot_.nr_slots / kListShare, kListLeast)) /
-                             source_floor_;
-    for (int d = 0; d < nd; ++d) {
-      if (!is_source_[d]) continue;
-      const int window = static_cast<int>(
-          std::clamp<double>(per_floor * floor_[d], kListMin, kListPerSource));
-      listed_[d] = (kListPerSource - window) * 0x10001;
-    }
+  const double per_floor =
+      source_floor_ > 0 ? static_cast<double>(std::max(
+                              snapshot_.nr_slots / kListShare, kListLeast)) /
+                              source_floor_
+                        : 0;
+  for (int d = 0; d < nd; ++d) {
+    if (!is_source_[d]) continue;
+    const double share = per_floor * floor_[d];
+    const int window = share >= kListPerSource ? kListPerSource
+                       : share >= kListMin     ? static_cast<int>(share)
+                                               : kListMin;
+    listed_[d] = (kListPerSource - window) * 0x10001;
   }
   // The slots from `first` to the end, then the ones before it. A source
   // domain lists at most its window's tasks a pass, so a start that moves

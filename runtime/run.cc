@@ -97,9 +97,13 @@ int Fail(const absl::Status& status) {
 namespace {
 
 // A layout that failed because a stop signal came while it waited for CPUs
-// to settle is a clean stop; any other failure is one.
+// to settle (or as the wait ran out) is a clean stop; any other failure
+// is one.
 int StoppedOrFail(const absl::Status& status) {
-  if (StopSignal() == 0 || !absl::IsCancelled(status)) return Fail(status);
+  if (StopSignal() == 0 ||
+      !(absl::IsCancelled(status) || absl::IsUnavailable(status))) {
+    return Fail(status);
+  }
   std::printf("scx_atlas: %s received while reading the layout\n",
               StopSignal() == SIGINT ? "SIGINT" : "SIGTERM");
   return 0;
@@ -127,6 +131,7 @@ int Run(Mode& mode, const RunConfig& config) {
   InstallStopSignals();
   absl::StatusOr<Layout> layout = config.make_layout();
   if (!layout.ok()) return StoppedOrFail(layout.status());
+  if (StopSignal() != 0) return StoppedOrFail(absl::CancelledError());
   ReportSettling(*layout);
   if (config.debug_load_delay > absl::ZeroDuration()) {
     std::printf("scx_atlas: debug: loading in %s\n",
@@ -187,6 +192,7 @@ int Run(Mode& mode, const RunConfig& config) {
       }
       layout = config.make_layout();  // CPUs came or went
       if (!layout.ok()) return StoppedOrFail(layout.status());
+      if (StopSignal() != 0) return StoppedOrFail(absl::CancelledError());
       ReportSettling(*layout);
       continue;
     }

@@ -570,7 +570,7 @@ TEST(Balance, ManySourcesEachListingFewTasksStillBalance) {
 TEST(Balance, OneFarOverSourceAmongManyListsEnoughToShed) {
   // As above, and domain 0 holds 12 more tasks of duty cycle 0.9: 10.4
   // over its share, where the ~30 other sources are about 1 over. It needs
-  // about a dozen moves; the listing budget (125 tasks) shared by excess
+  // about a dozen moves; the listing budget (128 tasks) shared by excess
   // lets it list them. (Shared evenly, it listed 4 tasks above its floor
   // and 4 below: 6 moves, and 7.5 over after.)
   std::vector<TaskLoad> tasks = DealtOver64(11);

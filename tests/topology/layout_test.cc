@@ -91,6 +91,7 @@ TEST(MakeLayout, WaitsOutCpusThatKeepComingAndGoing) {
   ASSERT_TRUE(layout.ok()) << layout.status();
   EXPECT_EQ(layout->hotplug_seq, kSettled);
   EXPECT_EQ(layout->unsettled_readings, 12);
+  EXPECT_GE(layout->settle_time, 12 * wait.pause);  // it paused each time
   EXPECT_EQ(static_cast<long>(layout->topology.cpus.size()),
             sysconf(_SC_NPROCESSORS_ONLN));
 }
@@ -109,7 +110,10 @@ TEST(MakeLayout, GivesUpOnCpusThatNeverSettle) {
 
   int pauses = 0;
   wait.limit = absl::Hours(1);
-  wait.sleep = [&pauses](absl::Duration) { return ++pauses < 3; };
+  wait.sleep = [&pauses, &wait](absl::Duration d) {
+    EXPECT_EQ(d, wait.pause);
+    return ++pauses < 3;
+  };
   layout = MakeLayout(DomainOptions{}, Flapping(kForever), "", wait);
   ASSERT_FALSE(layout.ok());
   EXPECT_TRUE(absl::IsCancelled(layout.status())) << layout.status();

@@ -114,8 +114,10 @@ fds0=$(ls /proc/$ATLAS_PID/fd | wc -l) thr0=$(ls /proc/$ATLAS_PID/task | wc -l)
 hackbench -g 2 -l 1000 > /dev/null 2>&1 &
 HB=$!
 for ((k = 0; k < 10; k++)); do echo $((k % 2)) > /sys/devices/system/cpu/cpu$cpu/online; sleep 0.3; done
-flaps=0
-for ((end = SECONDS + 3; SECONDS < end; flaps++)); do echo $((flaps % 2)) > /sys/devices/system/cpu/cpu$cpu/online; done
+flaps=0 flap_fails=0
+for ((end = SECONDS + 3; SECONDS < end; flaps++)); do
+  echo $((flaps % 2)) 2>/dev/null > /sys/devices/system/cpu/cpu$cpu/online || flap_fails=$((flap_fails + 1))
+done
 echo 1 > /sys/devices/system/cpu/cpu$cpu/online
 wait $HB || fail "hackbench failed during the flapping"
 for ((i = 0; i < 300; i++)); do
@@ -126,7 +128,7 @@ grep '^scx_atlas: enabled' "$ATLAS_LOG" | tail -1 | grep -q "enabled: $N CPUs" |
 [ "$(state)" = enabled ] && kill -0 "$ATLAS_PID" || fail "not running after the flapping"
 fds1=$(ls /proc/$ATLAS_PID/fd | wc -l) thr1=$(ls /proc/$ATLAS_PID/task | wc -l)
 [ "$fds1" = "$fds0" ] && [ "$thr1" = "$thr0" ] || fail "after the flapping: fds $fds0 -> $fds1, threads $thr0 -> $thr1"
-echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") (2 + the flapping's) back_to_back_flips=$flaps unsettled_readings=$(grep -o 'during [0-9]* readings' "$ATLAS_LOG" | awk '{n += $2} END {print n + 0}') fds=$fds1 threads=$thr1"
+echo "SOAK hotplug_restarts=$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG") (2 + the flapping's) back_to_back_flips=$flaps (failed $flap_fails) unsettled_readings=$(grep -o 'during [0-9]* readings' "$ATLAS_LOG" | awk '{n += $2} END {print n + 0}') fds=$fds1 threads=$thr1"
 
 # --- 3. kill -STOP ------------------------------------------------------------
 stress-ng --cpu "$N" --timeout 12 > /dev/null 2>&1 &
