@@ -9,11 +9,12 @@
 // node) is imbalanced when its load is more than domain_imbalance_pct
 // (node_imbalance_pct) percent away from its capacity-weighted share of the
 // average. Each move takes one task from the most loaded imbalanced domain
-// of a pushing node/domain to the least loaded one that can pull, choosing
-// the task whose load is nearest the smaller of the two imbalances and
-// rejecting any that would not shrink their sum; a task is never moved
-// twice, never to a domain its cpumask excludes, and a pass makes at most
-// max_migrations moves.
+// (of the pushing node; inside the nodes, the most loaded of any node) to
+// the least loaded one that can pull (of the pulling node; of the same
+// node), choosing the task whose load is nearest the smaller of the two
+// imbalances and rejecting any that would not shrink their sum; a task is
+// never moved twice, never to a domain its cpumask excludes, and a pass
+// makes at most max_migrations moves.
 //
 // Task loads: duty cycle alone while the machine has idle time; duty cycle x
 // weight once it is saturated (runnable tasks >= CPUs), with "infeasible"

@@ -289,6 +289,29 @@ TEST(Balance, NodesAreBalancedBeforeDomainsInsideANode) {
   EXPECT_THAT(c.after, ElementsAre(2, 2, 2, 2));
 }
 
+TEST(Balance, InsideNodesTheMostLoadedDomainOfAnyNodeGoesFirst) {
+  // Two nodes of equal load (no move between them), each uneven inside:
+  // node 0 = domains 0,1 with 10 and 6 half-busy tasks (1 over its
+  // node's share), node 1 = domains 2,3 with 16 in 2 (4 over). With 4
+  // moves a pass, all four shrink domain 2's excess: 4 -> 2 (node after
+  // node, node 0 took two moves first and left domain 2 3 over).
+  std::vector<TaskLoad> tasks;
+  uint64_t uid = 1;
+  for (int i = 0; i < 10; ++i) tasks.push_back(Task(uid++, 0, 0.5, All(4)));
+  for (int i = 0; i < 6; ++i) tasks.push_back(Task(uid++, 1, 0.5, All(4)));
+  for (int i = 0; i < 16; ++i) tasks.push_back(Task(uid++, 2, 0.5, All(4)));
+  BalanceParams params;
+  params.max_migrations = 4;
+  const Checked c =
+      BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params);
+  EXPECT_THAT(c.after, ElementsAre(5, 3, 6, 2));
+  // With moves to spare, every node is balanced.
+  params.max_migrations = 32;
+  const Checked all =
+      BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params);
+  EXPECT_THAT(all.after, ElementsAre(4, 4, 4, 4));
+}
+
 TEST(Balance, ANodeOfEvenDomainsPushesToAnIdleNode) {
   // Node 0 = domains 0,1 with 4 busy tasks each: neither is over its
   // node's share, only the node is over its own; node 1 (2,3) is idle.
