@@ -697,7 +697,7 @@ void Balancer::MarkSources() {
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double share = node_avg[n] * capacity_[d];
-    // The threshold rounded as BalanceInsideNode's.
+    // The threshold rounded as BalanceInsideNodes'.
     const bool over_in_node =
         load_[d] - share > pct * node_avg[n] * capacity_[d];
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
@@ -900,7 +900,7 @@ void Balancer::BalanceNodes() {
         [](int, int) { return std::numeric_limits<double>::infinity(); }, &si,
         &ti);
     if (!moved) return;
-    // As in BalanceInsideNode: s and t move down their own lists, or one
+    // As in BalanceInsideNodes: s and t move down their own lists, or one
     // overshoots into its node's list of the other kind.
     const int s = over_[push][si], t = under_[pull][ti];
     Demote(over_[push], si, gexcess_[s] > 0, most);
@@ -942,11 +942,13 @@ void Balancer::BalanceInsideNodes() {
     std::sort(under_[n].begin(), under_[n].end(), least);
     live.push_back(n);
   }
-  // Each move in the node whose most loaded source is the most loaded of
+  // Each move in the node whose most loaded domain is the most loaded of
   // all (node after node, the first one's domains could take every move
   // and the next one's wait a pass: 1k tasks in 128 domains of uniform
   // load made 32 moves in node 0 and none in node 1, which held the
-  // machine's most loaded domain).
+  // machine's most loaded domain). That domain may have nothing to move
+  // (not a source, or its listed tasks used up): the move then comes from
+  // the next of its node's sources that can give, not from another node.
   while (!live.empty()) {
     size_t k = 0;
     for (size_t j = 1; j < live.size(); ++j) {

@@ -289,27 +289,32 @@ TEST(Balance, NodesAreBalancedBeforeDomainsInsideANode) {
   EXPECT_THAT(c.after, ElementsAre(2, 2, 2, 2));
 }
 
-TEST(Balance, InsideNodesTheMostLoadedDomainOfAnyNodeGoesFirst) {
-  // Two nodes of equal load (no move between them), each uneven inside:
-  // node 0 = domains 0,1 with 10 and 6 half-busy tasks (1 over its
-  // node's share), node 1 = domains 2,3 with 16 in 2 (4 over). With 4
-  // moves a pass, all four shrink domain 2's excess: 4 -> 2 (node after
-  // node, node 0 took two moves first and left domain 2 3 over).
+// 2 nodes of equal load (no move between them), each uneven inside, in
+// half-busy tasks per domain; 4 moves a pass.
+std::vector<double> InsideTwoNodes(std::vector<int> per_domain,
+                                   int max_migrations) {
   std::vector<TaskLoad> tasks;
   uint64_t uid = 1;
-  for (int i = 0; i < 10; ++i) tasks.push_back(Task(uid++, 0, 0.5, All(4)));
-  for (int i = 0; i < 6; ++i) tasks.push_back(Task(uid++, 1, 0.5, All(4)));
-  for (int i = 0; i < 16; ++i) tasks.push_back(Task(uid++, 2, 0.5, All(4)));
+  for (int d = 0; d < 4; ++d) {
+    for (int i = 0; i < per_domain[d]; ++i) {
+      tasks.push_back(Task(uid++, d, 0.5, All(4)));
+    }
+  }
   BalanceParams params;
-  params.max_migrations = 4;
-  const Checked c =
-      BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params);
-  EXPECT_THAT(c.after, ElementsAre(5, 3, 6, 2));
+  params.max_migrations = max_migrations;
+  return BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params).after;
+}
+
+TEST(Balance, InsideNodesEachMoveIsFromTheMostLoadedDomainOfAnyNode) {
+  // Domain 2 is 4 over its node's share, domain 0 is 1 over: all 4 moves
+  // from domain 2 (node after node, node 0 took 2 moves first: 4,4,7,1).
+  EXPECT_THAT(InsideTwoNodes({10, 6, 16, 0}, 4), ElementsAre(5, 3, 6, 2));
+  // 3 and 4 over: domain 2, 2 again, then domain 0 (both 3 over: the
+  // lower id), then 2 (node after node: 5,3,8,0 or 7,1,6,2).
+  EXPECT_THAT(InsideTwoNodes({14, 2, 16, 0}, 4),
+              ElementsAre(6.5, 1.5, 6.5, 1.5));
   // With moves to spare, every node is balanced.
-  params.max_migrations = 32;
-  const Checked all =
-      BalanceChecked(Make(4, tasks), Domains({0, 0, 1, 1}), params);
-  EXPECT_THAT(all.after, ElementsAre(4, 4, 4, 4));
+  EXPECT_THAT(InsideTwoNodes({14, 2, 16, 0}, 32), ElementsAre(4, 4, 4, 4));
 }
 
 TEST(Balance, ANodeOfEvenDomainsPushesToAnIdleNode) {
