@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/parse.h"
@@ -87,13 +88,16 @@ int main(int argc, char** argv) {
   if (options->monitor > 0) return Monitor(*options);
   if (options->show_topology) return ShowTopology(*options);
   // A bad --cpumasks is a usage error even without sched_ext. (One
-  // reading: CPUs that come and go meanwhile are Run's to wait out.)
-  const atlas::RunConfig config = atlas::ToRunConfig(*options);
+  // reading: CPUs that come and go meanwhile are Run's to wait out; a
+  // settled one is Run's first layout.)
+  atlas::RunConfig config = atlas::ToRunConfig(*options);
   atlas::SettleWait once;
   once.limit = absl::ZeroDuration();
-  if (absl::StatusOr<atlas::Layout> layout = atlas::MakeLayout(
-          atlas::ToDomainOptions(*options), {}, options->hwloc_xml, once);
-      !layout.ok() && !absl::IsUnavailable(layout.status())) {
+  absl::StatusOr<atlas::Layout> layout = atlas::MakeLayout(
+      atlas::ToDomainOptions(*options), {}, options->hwloc_xml, once);
+  if (layout.ok()) {
+    config.first_layout = *std::move(layout);
+  } else if (!absl::IsUnavailable(layout.status())) {
     return Usage(layout.status().message());
   }
   std::unique_ptr<atlas::Mode> mode =

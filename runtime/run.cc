@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -34,14 +33,12 @@ class TablePrinter {
     if (interval <= absl::ZeroDuration()) return;
     thread_ = std::thread([this, mode, interval] {
       // On the monotonic clock: a wall-clock step must not stop the table.
-      using Clock = std::chrono::steady_clock;
-      const auto period = absl::ToChronoNanoseconds(interval);
       std::optional<StatsSample> prev;
-      Clock::time_point next = Clock::now() + period;
+      absl::Duration next = MonotonicNow() + interval;
       while (!stop_.load()) {
         absl::SleepFor(absl::Milliseconds(50));
-        if (Clock::now() < next) continue;
-        next += period;
+        if (MonotonicNow() < next) continue;
+        next += interval;
         absl::StatusOr<StatsSample> s = mode->Sample();
         if (!s.ok()) continue;
         std::printf(
@@ -82,10 +79,6 @@ class LastExit {
   std::string text_;
 };
 
-absl::Duration MonotonicNow() {
-  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
-}
-
 }  // namespace
 
 int Fail(const absl::Status& status) {
@@ -122,6 +115,18 @@ void ReportSettling(const Layout& layout) {
   std::fflush(stdout);
 }
 
+// Reads the layout (config.make_layout) into *layout and says when CPUs
+// came or went meanwhile; the exit status instead when it failed or a stop
+// signal came.
+std::optional<int> ReadLayout(const RunConfig& config, Layout* layout) {
+  absl::StatusOr<Layout> read = config.make_layout();
+  if (!read.ok()) return StoppedOrFail(read.status());
+  if (StopSignal() != 0) return StoppedOrFail(absl::CancelledError());
+  ReportSettling(*read);
+  *layout = *std::move(read);
+  return std::nullopt;
+}
+
 }  // namespace
 
 int Run(Mode& mode, const RunConfig& config) {
@@ -129,17 +134,19 @@ int Run(Mode& mode, const RunConfig& config) {
     return Fail(s);
   }
   InstallStopSignals();
-  absl::StatusOr<Layout> layout = config.make_layout();
-  if (!layout.ok()) return StoppedOrFail(layout.status());
-  if (StopSignal() != 0) return StoppedOrFail(absl::CancelledError());
-  ReportSettling(*layout);
+  Layout layout;
+  if (config.first_layout) {
+    layout = *config.first_layout;
+  } else if (std::optional<int> exit = ReadLayout(config, &layout)) {
+    return *exit;
+  }
   if (config.debug_load_delay > absl::ZeroDuration()) {
     std::printf("scx_atlas: debug: loading in %s\n",
                 absl::FormatDuration(config.debug_load_delay).c_str());
     std::fflush(stdout);
     if (!SleepUnlessStopped(config.debug_load_delay)) return 0;
   }
-  if (absl::Status s = mode.Prepare(*layout); !s.ok()) return Fail(s);
+  if (absl::Status s = mode.Prepare(layout); !s.ok()) return Fail(s);
   LastExit last_exit;
   StatsProtocol protocol([&mode, &last_exit]() -> absl::StatusOr<StatsSample> {
     absl::StatusOr<StatsSample> s = mode.Sample();
@@ -154,7 +161,7 @@ int Run(Mode& mode, const RunConfig& config) {
   RestartPacer pacer;
 
   for (int restarts = 0;; ++restarts) {
-    if (absl::Status s = mode.Load(*layout, restarts); !s.ok()) return Fail(s);
+    if (absl::Status s = mode.Load(layout, restarts); !s.ok()) return Fail(s);
     if (absl::Status s = mode.Attach(); !s.ok()) return Fail(s);
     while (!mode.Exited() && StopSignal() == 0) mode.Step();
     const int sig = StopSignal();
@@ -190,10 +197,8 @@ int Run(Mode& mode, const RunConfig& config) {
                     StopSignal() == SIGINT ? "SIGINT" : "SIGTERM");
         return 0;
       }
-      layout = config.make_layout();  // CPUs came or went
-      if (!layout.ok()) return StoppedOrFail(layout.status());
-      if (StopSignal() != 0) return StoppedOrFail(absl::CancelledError());
-      ReportSettling(*layout);
+      // CPUs came or went.
+      if (std::optional<int> exit = ReadLayout(config, &layout)) return *exit;
       continue;
     }
     const int status = ExitStatus(info);

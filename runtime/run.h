@@ -2,7 +2,8 @@
 //
 // runtime/run.h: the one lifecycle of scx_atlas, for either mode
 // (runtime/mode.h). Preflight (sched_ext, root, no other scheduler), the
-// stop signals, the layout, the mode's preparation, the stats server (once
+// stop signals, the layout (unless the caller read it), the mode's
+// preparation, the stats server (once
 // per process, across restarts) and the --stats table printer (a thread of
 // its own); then load, attach, steps until the kernel ends the scheduler
 // or SIGINT/SIGTERM arrives, the final counters, detach and the exit
@@ -14,6 +15,7 @@
 #define SCX_ATLAS_RUNTIME_RUN_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,8 +32,13 @@ struct RunConfig {
   std::string metrics_listen;
   // --stats: the human table (stats/format.h) this often; 0: never.
   absl::Duration stats_table_interval = absl::ZeroDuration();
-  // Builds the domain layout; called again on every restart.
+  // Builds the domain layout: first (unless first_layout is set), and
+  // again on every restart.
   std::function<absl::StatusOr<Layout>()> make_layout;
+  // The layout to start with, if the caller has read one (a CPU that comes
+  // or goes before the attach makes the kernel restart us, with a layout
+  // read again); else make_layout's.
+  std::optional<Layout> first_layout;
   // Test hook: a pause between the layout and the first load.
   absl::Duration debug_load_delay = absl::ZeroDuration();
 };

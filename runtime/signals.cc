@@ -35,14 +35,14 @@ void InstallStopSignals() {
 
 int StopSignal() { return g_stop_signal.load(); }
 
+absl::Duration MonotonicNow() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
 bool SleepUnlessStopped(absl::Duration d) {
-  const auto now = [] {
-    return absl::FromChrono(
-        std::chrono::steady_clock::now().time_since_epoch());
-  };
-  const absl::Duration end = now() + d;
+  const absl::Duration end = MonotonicNow() + d;
   while (StopSignal() == 0) {
-    const absl::Duration left = end - now();
+    const absl::Duration left = end - MonotonicNow();
     if (left <= absl::ZeroDuration()) return true;
     absl::SleepFor(std::min(left, absl::Milliseconds(20)));
   }

@@ -19,6 +19,9 @@ int StopSignal();
 // Sleeps `d` in steps of at most 20 ms; false as soon as a stop signal has
 // come (at once if one came before).
 bool SleepUnlessStopped(absl::Duration d);
+// The monotonic clock (a wall-clock step does not move it), as the time
+// since an arbitrary start: for waits and pacing.
+absl::Duration MonotonicNow();
 
 }  // namespace atlas
 

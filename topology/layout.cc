@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -86,12 +87,21 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
   // before and after) makes the reading suspect: read again, after a pause
   // (under a flapping CPU, back-to-back readings can all overlap a change).
   const absl::Duration start = now();
+  // An XML export cannot change while we wait: parsed once (and its error
+  // said at once, not after the wait).
+  std::optional<Topology> from_xml;
+  if (!xml.empty()) {
+    absl::StatusOr<Topology> loaded = LoadXmlTopology(xml);
+    if (!loaded.ok()) return loaded.status();
+    from_xml = *std::move(loaded);
+  }
   for (int readings = 1;; ++readings) {
     const uint64_t seq = read_seq();
     absl::StatusOr<std::vector<int>> online = read_online();
     if (!online.ok()) return online.status();
     absl::StatusOr<Layout> layout = WithDomains(
-        xml.empty() ? LoadHostTopology() : LoadXmlTopology(xml), options);
+        from_xml ? absl::StatusOr<Topology>(*from_xml) : LoadHostTopology(),
+        options);
     absl::StatusOr<std::vector<int>> after = read_online();
     if (!after.ok()) return after.status();
     if (*after == *online && read_seq() == seq) {

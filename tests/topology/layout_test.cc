@@ -120,6 +120,22 @@ TEST(MakeLayout, GivesUpOnCpusThatNeverSettle) {
   EXPECT_EQ(pauses, 3);
 }
 
+// An XML export that cannot be read is said at once, not after waiting
+// for CPUs that keep changing (the file does not change meanwhile).
+TEST(MakeLayout, ABadXmlIsAnErrorAtOnceWhileCpusKeepChanging) {
+  int pauses = 0;
+  SettleWait wait;
+  wait.limit = absl::Hours(1);
+  wait.sleep = [&pauses](absl::Duration) { return ++pauses < 3; };
+  const std::string xml = ::testing::TempDir() + "/absent.xml";
+  absl::StatusOr<Layout> layout =
+      MakeLayout(DomainOptions{}, Flapping(kForever), xml, wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_FALSE(absl::IsCancelled(layout.status())) << layout.status();
+  EXPECT_THAT(layout.status().message(), HasSubstr("absent.xml"));
+  EXPECT_EQ(pauses, 0);
+}
+
 TEST(MakeLayout, RefusesHwlocOverridesFromTheEnvironment) {
   for (const char* var : {"HWLOC_XMLFILE", "HWLOC_SYNTHETIC", "HWLOC_FSROOT"}) {
     setenv(var, "pu:2", 1);
