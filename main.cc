@@ -104,5 +104,5 @@ int main(int argc, char** argv) {
       options->mode == "user"
           ? atlas::user::MakeUserMode(atlas::ToUser(*options))
           : atlas::MakeBalancedMode(atlas::ToBalanced(*options));
-  return atlas::Run(*mode, config);
+  return atlas::Run(*mode, std::move(config));
 }

@@ -267,6 +267,11 @@ class Balancer {
   double NodeThreshold(int n) const {
     return params_.node_imbalance_pct / 100 * avg_ * node_cap_[n];
   }
+  // How far domain d's load must be from its share of its node's load
+  // (node_avg per unit of capacity) to be a source or a target inside it.
+  double DomainThreshold(int d, double node_avg) const {
+    return params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
+  }
   // Tries the sources `from` (most excess first) against the targets `to`
   // (least excess first), until one move succeeds; the positions of its
   // domains in the two lists in *fi, *ti. limit(s, t) and max_load(s, t)
@@ -319,7 +324,9 @@ class Balancer {
   // first (BalanceNodes); above and below their node's share by more than
   // the threshold (BalanceInsideNodes).
   std::vector<std::vector<int>>&over_, &under_;
-  std::vector<double>& node_avg_;   // per node (MarkSources)
+  // Per node, its load per unit of capacity (MarkSources; again in
+  // BalanceInsideNodes, after the node phase's moves).
+  std::vector<double>& node_avg_;
   std::vector<char>& node_pushes_;  // per node (MarkSources)
   std::vector<int>& live_nodes_;    // the domain phase's nodes still moving
   Plan plan_;
@@ -693,13 +700,11 @@ void Balancer::MarkSources() {
     node_pushes[n] =
         nr_nodes_ > 1 && node_load[n] - avg_ * node_cap[n] > NodeThreshold(n);
   }
-  const double pct = params_.domain_imbalance_pct / 100;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double share = node_avg[n] * capacity_[d];
-    // The threshold rounded as BalanceInsideNodes'.
     const bool over_in_node =
-        load_[d] - share > pct * node_avg[n] * capacity_[d];
+        load_[d] - share > DomainThreshold(d, node_avg[n]);
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
       source_slot_[d] = nr_sources_++;
@@ -918,16 +923,17 @@ void Balancer::BalanceInsideNodes() {
   // Per node, its domains above their node's share by more than the
   // threshold, most excess first (over_), and below it, least excess first
   // (under_). Moves inside a node keep its load: its average is fixed.
+  // Each node's load per unit of capacity, as the node phase left it.
+  std::vector<double>& node_avg = node_avg_;
   for (int n = 0; n < nr_nodes_; ++n) {
     over_[n].clear();
     under_[n].clear();
+    node_avg[n] = node_cap_[n] > 0 ? node_load_[n] / node_cap_[n] : 0;
   }
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
-    const double node_avg = node_cap_[n] > 0 ? node_load_[n] / node_cap_[n] : 0;
-    nexcess_[d] = load_[d] - node_avg * capacity_[d];
-    threshold_[d] =
-        params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
+    nexcess_[d] = load_[d] - node_avg[n] * capacity_[d];
+    threshold_[d] = DomainThreshold(d, node_avg[n]);
     if (nexcess_[d] > threshold_[d]) over_[n].push_back(d);
     if (-nexcess_[d] > threshold_[d]) under_[n].push_back(d);
   }

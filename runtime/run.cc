@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -129,14 +130,14 @@ std::optional<int> ReadLayout(const RunConfig& config, Layout* layout) {
 
 }  // namespace
 
-int Run(Mode& mode, const RunConfig& config) {
+int Run(Mode& mode, RunConfig config) {
   if (absl::Status s = CheckCanLoad(kSchedExtSysfs, geteuid() == 0); !s.ok()) {
     return Fail(s);
   }
   InstallStopSignals();
   Layout layout;
   if (config.first_layout) {
-    layout = *config.first_layout;
+    layout = *std::move(config.first_layout);
   } else if (std::optional<int> exit = ReadLayout(config, &layout)) {
     return *exit;
   }

@@ -3,12 +3,12 @@
 // runtime/run.h: the one lifecycle of scx_atlas, for either mode
 // (runtime/mode.h). Preflight (sched_ext, root, no other scheduler), the
 // stop signals, the layout (unless the caller read it), the mode's
-// preparation, the stats server (once
-// per process, across restarts) and the --stats table printer (a thread of
-// its own); then load, attach, steps until the kernel ends the scheduler
-// or SIGINT/SIGTERM arrives, the final counters, detach and the exit
-// report. A scheduler that asks to be restarted (SCX_ECODE_ACT_RESTART,
-// e.g. after CPU hotplug) is loaded again for a fresh layout.
+// preparation, the stats server (once per process, across restarts) and
+// the --stats table printer (a thread of its own); then load, attach,
+// steps until the kernel ends the scheduler or SIGINT/SIGTERM arrives, the
+// final counters, detach and the exit report. A scheduler that asks to be
+// restarted (SCX_ECODE_ACT_RESTART, e.g. after CPU hotplug) is loaded
+// again for a fresh layout.
 //
 // Thread safety: call from the main thread only; installs signal handlers.
 #ifndef SCX_ATLAS_RUNTIME_RUN_H_
@@ -44,7 +44,7 @@ struct RunConfig {
 };
 
 // Returns the process exit status: 0 after a clean exit, 1 after an error.
-int Run(Mode& mode, const RunConfig& config);
+int Run(Mode& mode, RunConfig config);
 
 // Prints "scx_atlas: <message>" on stderr; returns exit status 1.
 int Fail(const absl::Status& status);
