@@ -271,6 +271,10 @@ class Balancer {
   double NodeThreshold(int n) const {
     return params_.node_imbalance_pct / 100 * avg_ * node_cap_[n];
   }
+  // Node n's load per unit of capacity, as the moves so far left it.
+  double NodeAvg(int n) const {
+    return node_cap_[n] > 0 ? node_load_[n] / node_cap_[n] : 0;
+  }
   // How far domain d's load must be from its share of its node's load
   // (node_avg per unit of capacity) to be a source or a target inside it.
   double DomainThreshold(int d, double node_avg) const {
@@ -700,7 +704,7 @@ void Balancer::MarkSources() {
   node_avg.resize(nr_nodes_);
   node_pushes.resize(nr_nodes_);
   for (int n = 0; n < nr_nodes_; ++n) {
-    node_avg[n] = node_cap[n] > 0 ? node_load[n] / node_cap[n] : 0;
+    node_avg[n] = NodeAvg(n);
     node_pushes[n] =
         nr_nodes_ > 1 && node_load[n] - avg_ * node_cap[n] > NodeThreshold(n);
   }
@@ -932,7 +936,7 @@ void Balancer::BalanceInsideNodes() {
   for (int n = 0; n < nr_nodes_; ++n) {
     over_[n].clear();
     under_[n].clear();
-    node_avg[n] = node_cap_[n] > 0 ? node_load_[n] / node_cap_[n] : 0;
+    node_avg[n] = NodeAvg(n);
   }
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
