@@ -86,6 +86,12 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
   // came or went while hwloc read (the online list or the number differs
   // before and after) makes the reading suspect: read again, after a pause
   // (under a flapping CPU, back-to-back readings can all overlap a change).
+  // A reading whose CPUs are not the online ones is read again too: the
+  // online list and the number can hold still while a CPU's sysfs files
+  // come or go (a CPU going offline bumps the number first, then loses its
+  // cache files, then leaves the online list), and hwloc then drops that
+  // CPU from a reading that looked settled. Only once the wait's limit has
+  // passed is a mismatch the answer (at once with a zero limit).
   const absl::Duration start = now();
   // An XML export cannot change while we wait: parsed once (and its error
   // said at once, not after the wait).
@@ -104,19 +110,30 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
         options);
     absl::StatusOr<std::vector<int>> after = read_online();
     if (!after.ok()) return after.status();
+    absl::Status mismatch;
     if (*after == *online && read_seq() == seq) {
       if (!layout.ok()) return layout.status();
-      if (absl::Status s = CheckOnline(layout->topology, *online); !s.ok()) {
-        if (xml.empty()) return s;
-        return absl::FailedPreconditionError(
-            absl::StrCat("--hwloc_xml=", xml, ": ", s.message()));
+      mismatch = CheckOnline(layout->topology, *online);
+      if (mismatch.ok()) {
+        layout->hotplug_seq = seq;
+        layout->unsettled_readings = readings - 1;
+        layout->settle_time = now() - start;
+        return layout;
       }
-      layout->hotplug_seq = seq;
-      layout->unsettled_readings = readings - 1;
-      layout->settle_time = now() - start;
-      return layout;
     }
     const absl::Duration waited = now() - start;
+    if (!mismatch.ok() && waited >= wait.limit) {
+      std::string why(mismatch.message());
+      if (readings > 1) {
+        absl::StrAppend(
+            &why, " (", readings, " readings over ",
+            absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
+            ")");
+      }
+      if (xml.empty()) return absl::FailedPreconditionError(why);
+      return absl::FailedPreconditionError(
+          absl::StrCat("--hwloc_xml=", xml, ": ", why));
+    }
     if (waited >= wait.limit) {
       return absl::UnavailableError(absl::StrCat(
           "the online CPUs kept changing for ",

@@ -46,10 +46,11 @@ struct HostFiles {
   std::function<uint64_t()> read_hotplug_seq;
 };
 
-// A reading during which a CPU came or went is read again after `pause`,
-// until CPUs have kept coming and going for `limit` (sustained hotplug is
-// waited out, not a reason to exit). `sleep` pauses and says whether to go
-// on; false (e.g. a stop signal) ends the wait with a CancelledError.
+// A reading during which a CPU came or went, or whose CPUs are not the
+// online ones (a CPU's sysfs files half there), is read again after
+// `pause`, until `limit` has passed (sustained hotplug is waited out, not a
+// reason to exit; a zero limit: one reading). `sleep` pauses and says whether
+// to go on; false (e.g. a stop signal) ends the wait with a CancelledError.
 struct SettleWait {
   absl::Duration limit = absl::Seconds(30);
   absl::Duration pause = absl::Milliseconds(200);

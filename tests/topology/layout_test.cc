@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "topology/hwloc_loader.h"
@@ -15,6 +16,7 @@ namespace atlas {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Topology Pus(int n) {
   return *LoadSyntheticTopology("core:" + std::to_string(n) + " pu:1");
@@ -51,10 +53,14 @@ TEST(MakeLayout, RefusesWhatTheKernelDoesNotSayIsOnline) {
   EXPECT_EQ(ok->hotplug_seq, 42u);
   EXPECT_EQ(static_cast<long>(ok->topology.cpus.size()),
             sysconf(_SC_NPROCESSORS_ONLN));
-  // More CPUs than the machine has: refused.
+  // More CPUs than the machine has: refused (after one reading, as the
+  // first one at start; ReadsAgainWhileTheTopologyIsNotTheOnlineCpus has
+  // the wait).
   const int n = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   std::ofstream(online) << "0-" << (n + 7) << "\n";
-  absl::StatusOr<Layout> more = MakeLayout(DomainOptions{}, files);
+  SettleWait once;
+  once.limit = absl::ZeroDuration();
+  absl::StatusOr<Layout> more = MakeLayout(DomainOptions{}, files, "", once);
   ASSERT_FALSE(more.ok());
   EXPECT_THAT(more.status().message(), HasSubstr("it lacks"));
   files.online = dir + "/absent";
@@ -118,6 +124,57 @@ TEST(MakeLayout, GivesUpOnCpusThatNeverSettle) {
   ASSERT_FALSE(layout.ok());
   EXPECT_TRUE(absl::IsCancelled(layout.status())) << layout.status();
   EXPECT_EQ(pauses, 3);
+}
+
+// A reading that looks settled (the online list and the number the same
+// before and after) but whose CPUs are not the online ones is read again:
+// under a flapping CPU hwloc can read a CPU's sysfs files half gone while
+// the online list and the number hold still. Here the online list names
+// one CPU more than the machine has for the first 3 readings.
+TEST(MakeLayout, ReadsAgainWhileTheTopologyIsNotTheOnlineCpus) {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  std::string text;
+  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
+  HostFiles files;
+  files.online = ::testing::TempDir() + "/online_ahead";
+  auto write_online = [&files, text, cpus](bool ahead) {
+    std::ofstream(files.online)
+        << text << (ahead ? absl::StrCat(",", cpus + 7) : "") << "\n";
+  };
+  write_online(true);
+  // Each reading reads the number twice; the third reading's second read
+  // puts the machine's own list back for the fourth.
+  files.read_hotplug_seq = [write_online, reads = 0]() mutable -> uint64_t {
+    if (++reads == 6) write_online(false);
+    return 5;
+  };
+  SettleWait wait;
+  wait.pause = absl::Milliseconds(10);
+  absl::StatusOr<Layout> layout = MakeLayout(DomainOptions{}, files, "", wait);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->unsettled_readings, 3);
+  EXPECT_EQ(static_cast<long>(layout->topology.cpus.size()), cpus);
+
+  // Never the online CPUs: the mismatch, once the limit has passed, with
+  // how long it was read for; with a zero limit, after one reading.
+  write_online(true);
+  files.read_hotplug_seq = [] { return uint64_t{5}; };
+  wait.limit = absl::Milliseconds(100);
+  layout = MakeLayout(DomainOptions{}, files, "", wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(layout.status())) << layout.status();
+  EXPECT_THAT(layout.status().message(),
+              HasSubstr(absl::StrCat("it lacks ", cpus + 7, " (")));
+  EXPECT_THAT(layout.status().message(), HasSubstr("readings over"));
+  int pauses = 0;
+  wait.limit = absl::ZeroDuration();
+  wait.sleep = [&pauses](absl::Duration) { return ++pauses > 0; };
+  layout = MakeLayout(DomainOptions{}, files, "", wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_THAT(layout.status().message(),
+              HasSubstr(absl::StrCat("it lacks ", cpus + 7)));
+  EXPECT_THAT(layout.status().message(), Not(HasSubstr("readings over")));
+  EXPECT_EQ(pauses, 0);
 }
 
 // An XML export that cannot be read is said at once, not after waiting
