@@ -140,13 +140,31 @@ within() {
 # loads JSON: the domains' loads of a stats_json reading, rounded.
 loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
 
-# longest_waits SECS PID...: the longest stretch (ms) each PID's CPU time
-# did not grow, sampled every 20 ms (bash builtins only: no fork per sample:
-# the 20 ms are a read timeout on a fifo nobody writes), then when each of
-# those stretches began (ms from the start).
-longest_waits() {
+# tick_fd: opens fd 9 on a fifo nobody writes, so that `read -t S -u 9`
+# is a sleep without a fork (under busy loops on every vCPU each fork of
+# a test's shell crawls).
+tick_fd() {
   [ -p /tmp/tick.fifo ] || mkfifo /tmp/tick.fifo
   exec 9<> /tmp/tick.fifo
+}
+
+# pause_until T: returns at EPOCHREALTIME T (in microseconds), or at once
+# if that is past; no fork (tick_fd first).
+pause_until() {
+  local now=${EPOCHREALTIME/./} left t
+  while ((now < $1)); do
+    left=$(($1 - now))
+    printf -v t '%d.%06d' $((left / 1000000)) $((left % 1000000))
+    read -r -t "$t" -u 9 _
+    now=${EPOCHREALTIME/./}
+  done
+}
+
+# longest_waits SECS PID...: the longest stretch (ms) each PID's CPU time
+# did not grow, sampled every 20 ms (bash builtins only: no fork per
+# sample), then when each of those stretches began (ms from the start).
+longest_waits() {
+  tick_fd
   local secs=$1 i t t0 run end
   shift
   local -a pids=("$@") last_run=() last_t=() longest=() began=()

@@ -90,19 +90,7 @@ read_usage() {
     done < "$CG/$c/cpu.stat"
   done
 }
-# pause_until T: returns at EPOCHREALTIME T (in microseconds), or at once
-# if that is past (a read timeout on a fifo nobody writes: no fork).
-pause_until() {
-  local now=${EPOCHREALTIME/./} left t
-  while ((now < $1)); do
-    left=$(($1 - now))
-    printf -v t '%d.%06d' $((left / 1000000)) $((left % 1000000))
-    read -r -t "$t" -u 9 _
-    now=${EPOCHREALTIME/./}
-  done
-}
-[ -p /tmp/tick.fifo ] || mkfifo /tmp/tick.fifo
-exec 9<> /tmp/tick.fifo
+tick_fd  # for pause_until
 # measure CGROUP...: MEASURED = the CPUs used by each over SECS (after 1 s
 # to settle), read on the second by the wall clock without a fork (with
 # the busy tasks on every CPU the test's forks crawl: 2 readings a second
