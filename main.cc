@@ -88,8 +88,9 @@ int main(int argc, char** argv) {
   if (options->monitor > 0) return Monitor(*options);
   if (options->show_topology) return ShowTopology(*options);
   // A bad --cpumasks is a usage error even without sched_ext. (One
-  // reading: CPUs that come and go meanwhile are Run's to wait out; a
-  // settled one is Run's first layout.)
+  // reading: CPUs that come and go meanwhile, or a reading of the host
+  // that is not its online CPUs, are Run's to wait out; a settled one is
+  // Run's first layout.)
   atlas::RunConfig config = atlas::ToRunConfig(*options);
   atlas::SettleWait once;
   once.limit = absl::ZeroDuration();

@@ -130,7 +130,10 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
             absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
             ")");
       }
-      if (xml.empty()) return absl::FailedPreconditionError(why);
+      // Unavailable: at start, main leaves a host's mismatch to Run's wait
+      // (a start during hotplug, as at boot, is not a usage error); an XML
+      // export that is not this machine's is one.
+      if (xml.empty()) return absl::UnavailableError(why);
       return absl::FailedPreconditionError(
           absl::StrCat("--hwloc_xml=", xml, ": ", why));
     }

@@ -49,7 +49,9 @@ struct HostFiles {
 // A reading during which a CPU came or went, or whose CPUs are not the
 // online ones (a CPU's sysfs files half there), is read again after
 // `pause`, until `limit` has passed (sustained hotplug is waited out, not a
-// reason to exit; a zero limit: one reading). `sleep` pauses and says whether
+// reason to exit; a zero limit: one reading). A host's mismatch that lasts
+// past the limit is an UnavailableError, an XML export's a
+// FailedPreconditionError. `sleep` pauses and says whether
 // to go on; false (e.g. a stop signal) ends the wait with a CancelledError.
 struct SettleWait {
   absl::Duration limit = absl::Seconds(30);
