@@ -107,8 +107,8 @@ int StoppedOrFail(const absl::Status& status) {
 void ReportSettling(const Layout& layout) {
   if (layout.unsettled_readings == 0) return;
   std::printf(
-      "scx_atlas: CPUs came or went during %d readings of the topology; "
-      "settled after %s\n",
+      "scx_atlas: CPUs came or went, or were not those online, during %d "
+      "readings of the topology; settled after %s\n",
       layout.unsettled_readings,
       absl::FormatDuration(
           absl::Trunc(layout.settle_time, absl::Milliseconds(1)))

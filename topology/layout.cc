@@ -105,16 +105,21 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
     const uint64_t seq = read_seq();
     absl::StatusOr<std::vector<int>> online = read_online();
     if (!online.ok()) return online.status();
-    absl::StatusOr<Layout> layout = WithDomains(
-        from_xml ? absl::StatusOr<Topology>(*from_xml) : LoadHostTopology(),
-        options);
+    absl::StatusOr<Topology> topology =
+        from_xml ? absl::StatusOr<Topology>(*from_xml) : LoadHostTopology();
     absl::StatusOr<std::vector<int>> after = read_online();
     if (!after.ok()) return after.status();
     absl::Status mismatch;
     if (*after == *online && read_seq() == seq) {
-      if (!layout.ok()) return layout.status();
-      mismatch = CheckOnline(layout->topology, *online);
+      if (!topology.ok()) return topology.status();
+      // The CPUs first: the domains (and --cpumasks, which names CPUs) are
+      // built only on a topology of the online CPUs (built on the reading
+      // that lacked CPU 7, --cpumasks=4-7 was an error at once).
+      mismatch = CheckOnline(*topology, *online);
       if (mismatch.ok()) {
+        absl::StatusOr<Layout> layout =
+            WithDomains(*std::move(topology), options);
+        if (!layout.ok()) return layout.status();
         layout->hotplug_seq = seq;
         layout->unsettled_readings = readings - 1;
         layout->settle_time = now() - start;
@@ -132,7 +137,8 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
       }
       // Unavailable: at start, main leaves a host's mismatch to Run's wait
       // (a start during hotplug, as at boot, is not a usage error); an XML
-      // export that is not this machine's is one.
+      // export unlike the online CPUs at start is one (checked once: an
+      // export of another machine), and a restart waits for it too.
       if (xml.empty()) return absl::UnavailableError(why);
       return absl::FailedPreconditionError(
           absl::StrCat("--hwloc_xml=", xml, ": ", why));

@@ -31,8 +31,9 @@ struct Layout {
   Topology topology;
   std::vector<Domain> domains;
   uint64_t hotplug_seq = 0;  // 0: not known (no sched_ext)
-  // Readings before this one that a CPU coming or going made suspect, and
-  // how long they took with their pauses (MakeLayout, SettleWait).
+  // Readings before this one that a CPU coming or going made suspect, or
+  // that were not the online CPUs, and how long they took with their
+  // pauses (MakeLayout, SettleWait).
   int unsettled_readings = 0;
   absl::Duration settle_time = absl::ZeroDuration();
 };

@@ -159,7 +159,7 @@ TEST(MakeLayout, ReadsAgainWhileTheTopologyIsNotTheOnlineCpus) {
   // how long it was read for; with a zero limit, after one reading.
   write_online(true);
   files.read_hotplug_seq = [] { return uint64_t{5}; };
-  wait.limit = absl::Milliseconds(100);
+  wait.limit = absl::Milliseconds(300);
   layout = MakeLayout(DomainOptions{}, files, "", wait);
   ASSERT_FALSE(layout.ok());
   EXPECT_TRUE(absl::IsUnavailable(layout.status())) << layout.status();
@@ -171,10 +171,62 @@ TEST(MakeLayout, ReadsAgainWhileTheTopologyIsNotTheOnlineCpus) {
   wait.sleep = [&pauses](absl::Duration) { return ++pauses > 0; };
   layout = MakeLayout(DomainOptions{}, files, "", wait);
   ASSERT_FALSE(layout.ok());
+  EXPECT_TRUE(absl::IsUnavailable(layout.status())) << layout.status();
   EXPECT_THAT(layout.status().message(),
               HasSubstr(absl::StrCat("it lacks ", cpus + 7)));
   EXPECT_THAT(layout.status().message(), Not(HasSubstr("readings over")));
   EXPECT_EQ(pauses, 0);
+}
+
+// An XML export (12 CPUs) unlike the online CPUs: at start (a zero limit)
+// a usage error at once; in a restart, read again until the online CPUs
+// are its own. The CPUs are checked before the domains are built: a
+// --cpumasks naming a CPU the reading lacks waits like any mismatch.
+TEST(MakeLayout, AnXmlExportUnlikeTheOnlineCpus) {
+  const std::string xml = "tests/topology/testdata/hybrid.xml";
+  HostFiles files;
+  files.online = ::testing::TempDir() + "/online_xml";
+  files.read_hotplug_seq = [] { return uint64_t{9}; };
+  auto write_online = [&files](const std::string& cpus) {
+    std::ofstream(files.online) << cpus << "\n";
+  };
+  write_online("0-10");
+  int pauses = 0;
+  SettleWait wait;
+  wait.limit = absl::ZeroDuration();
+  wait.sleep = [&](absl::Duration) {
+    ++pauses;
+    write_online("0-11");
+    return true;
+  };
+  absl::StatusOr<Layout> layout = MakeLayout(DomainOptions{}, files, xml, wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(layout.status())) << layout.status();
+  EXPECT_THAT(layout.status().message(),
+              HasSubstr("--hwloc_xml=" + xml +
+                        ": hwloc's topology is not the "
+                        "kernel's online CPUs: it has 11, which are offline"));
+  EXPECT_EQ(pauses, 0);
+
+  wait.limit = absl::Hours(1);
+  layout = MakeLayout(DomainOptions{}, files, xml, wait);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(pauses, 1);
+  EXPECT_EQ(layout->unsettled_readings, 1);
+  EXPECT_EQ(layout->topology.cpus.size(), 12u);
+
+  // The reading lacks CPU 12, which --cpumasks names: read again (not a
+  // --cpumasks error at once); once the online CPUs are the export's, the
+  // mask's CPU 12 is the error.
+  write_online("0-12");
+  pauses = 0;
+  DomainOptions masks;
+  masks.cpumasks = "0-5,6-12";
+  layout = MakeLayout(masks, files, xml, wait);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_EQ(pauses, 1);
+  EXPECT_THAT(layout.status().message(), HasSubstr("12"));
+  EXPECT_THAT(layout.status().message(), Not(HasSubstr("hwloc's topology")));
 }
 
 // An XML export that cannot be read is said at once, not after waiting
