@@ -127,13 +127,17 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
       }
     }
     const absl::Duration waited = now() - start;
-    if (!mismatch.ok() && waited >= wait.limit) {
+    if (waited >= wait.limit) {
+      const std::string over =
+          absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1)));
+      if (mismatch.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("the online CPUs kept changing for ", over, " (",
+                         readings, " readings of the topology)"));
+      }
       std::string why(mismatch.message());
       if (readings > 1) {
-        absl::StrAppend(
-            &why, " (", readings, " readings over ",
-            absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
-            ")");
+        absl::StrAppend(&why, " (", readings, " readings over ", over, ")");
       }
       // Unavailable: at start, main leaves a host's mismatch to Run's wait
       // (a start during hotplug, as at boot, is not a usage error); an XML
@@ -142,12 +146,6 @@ absl::StatusOr<Layout> MakeLayout(const DomainOptions& options,
       if (xml.empty()) return absl::UnavailableError(why);
       return absl::FailedPreconditionError(
           absl::StrCat("--hwloc_xml=", xml, ": ", why));
-    }
-    if (waited >= wait.limit) {
-      return absl::UnavailableError(absl::StrCat(
-          "the online CPUs kept changing for ",
-          absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
-          " (", readings, " readings of the topology)"));
     }
     if (!wait.sleep) {
       absl::SleepFor(wait.pause);

@@ -35,6 +35,18 @@ TEST(CheckOnline, NamesMissingAndOfflineCpus) {
   EXPECT_THAT(many.message(), HasSubstr("(and 55 more)"));
 }
 
+// Writes a fake online file (a CPU list, as /sys/devices/system/cpu/online).
+void WriteOnline(const std::string& path, const std::string& cpus) {
+  std::ofstream(path) << cpus << "\n";
+}
+
+// The machine's own online list.
+std::string MachineOnline() {
+  std::string text;
+  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
+  return text;
+}
+
 // The host's layout against online files that disagree with the machine,
 // or cannot be read: an error, never a layout.
 TEST(MakeLayout, RefusesWhatTheKernelDoesNotSayIsOnline) {
@@ -45,9 +57,7 @@ TEST(MakeLayout, RefusesWhatTheKernelDoesNotSayIsOnline) {
   files.hotplug_seq = dir + "/hotplug_seq";
   std::ofstream(files.hotplug_seq) << "42\n";
   // The machine's own list: a layout with the sequence number.
-  std::string text;
-  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
-  std::ofstream(online) << text << "\n";
+  WriteOnline(online, MachineOnline());
   absl::StatusOr<Layout> ok = MakeLayout(DomainOptions{}, files);
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->hotplug_seq, 42u);
@@ -57,7 +67,7 @@ TEST(MakeLayout, RefusesWhatTheKernelDoesNotSayIsOnline) {
   // first one at start; ReadsAgainWhileTheTopologyIsNotTheOnlineCpus has
   // the wait).
   const int n = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  std::ofstream(online) << "0-" << (n + 7) << "\n";
+  WriteOnline(online, absl::StrCat("0-", n + 7));
   SettleWait once;
   once.limit = absl::ZeroDuration();
   absl::StatusOr<Layout> more = MakeLayout(DomainOptions{}, files, "", once);
@@ -75,9 +85,7 @@ constexpr int kForever = 1 << 30;
 HostFiles Flapping(int changing) {
   HostFiles files;
   files.online = ::testing::TempDir() + "/online_flap";
-  std::string text;
-  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
-  std::ofstream(files.online) << text << "\n";
+  WriteOnline(files.online, MachineOnline());
   files.read_hotplug_seq = [changing, reads = 0]() mutable -> uint64_t {
     const int n = reads++;
     return n < changing ? static_cast<uint64_t>(n) + 1 : kSettled;
@@ -133,13 +141,12 @@ TEST(MakeLayout, GivesUpOnCpusThatNeverSettle) {
 // one CPU more than the machine has for the first 3 readings.
 TEST(MakeLayout, ReadsAgainWhileTheTopologyIsNotTheOnlineCpus) {
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  std::string text;
-  std::getline(std::ifstream("/sys/devices/system/cpu/online"), text);
+  const std::string text = MachineOnline();
   HostFiles files;
   files.online = ::testing::TempDir() + "/online_ahead";
   auto write_online = [&files, text, cpus](bool ahead) {
-    std::ofstream(files.online)
-        << text << (ahead ? absl::StrCat(",", cpus + 7) : "") << "\n";
+    WriteOnline(files.online,
+                text + (ahead ? absl::StrCat(",", cpus + 7) : ""));
   };
   write_online(true);
   // Each reading reads the number twice; the third reading's second read
@@ -187,16 +194,13 @@ TEST(MakeLayout, AnXmlExportUnlikeTheOnlineCpus) {
   HostFiles files;
   files.online = ::testing::TempDir() + "/online_xml";
   files.read_hotplug_seq = [] { return uint64_t{9}; };
-  auto write_online = [&files](const std::string& cpus) {
-    std::ofstream(files.online) << cpus << "\n";
-  };
-  write_online("0-10");
+  WriteOnline(files.online, "0-10");
   int pauses = 0;
   SettleWait wait;
   wait.limit = absl::ZeroDuration();
   wait.sleep = [&](absl::Duration) {
     ++pauses;
-    write_online("0-11");
+    WriteOnline(files.online, "0-11");
     return true;
   };
   absl::StatusOr<Layout> layout = MakeLayout(DomainOptions{}, files, xml, wait);
@@ -218,7 +222,7 @@ TEST(MakeLayout, AnXmlExportUnlikeTheOnlineCpus) {
   // The reading lacks CPU 12, which --cpumasks names: read again (not a
   // --cpumasks error at once); once the online CPUs are the export's, the
   // mask's CPU 12 is the error.
-  write_online("0-12");
+  WriteOnline(files.online, "0-12");
   pauses = 0;
   DomainOptions masks;
   masks.cpumasks = "0-5,6-12";
