@@ -65,6 +65,11 @@ ABSL_FLAG(absl::Duration, debug_load_delay, absl::ZeroDuration(),
           "loading the BPF program (at most 60s), so that a test can hot-plug "
           "a CPU in between.");
 
+ABSL_FLAG(std::string, debug_online_file, "",
+          "Test hook: read the online CPUs the running scheduler is checked "
+          "against from this file instead of /sys/devices/system/cpu/online "
+          "(a CPU of the layout missing there restarts the scheduler).");
+
 namespace atlas {
 
 void ReadCommonFlags(Options* o) {
@@ -80,6 +85,7 @@ void ReadCommonFlags(Options* o) {
   o->monitor = absl::GetFlag(FLAGS_monitor);
   o->stats_socket = absl::GetFlag(FLAGS_stats_socket);
   o->debug_load_delay = absl::GetFlag(FLAGS_debug_load_delay);
+  o->debug_online_file = absl::GetFlag(FLAGS_debug_online_file);
   o->metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o->lag_budget = absl::GetFlag(FLAGS_lag_budget);
   o->watchdog_timeout = absl::GetFlag(FLAGS_watchdog_timeout);

@@ -334,6 +334,7 @@ RunConfig ToRunConfig(const Options& o) {
   r.metrics_listen = o.metrics_listen;
   r.stats_table_interval = absl::Seconds(o.stats);
   r.debug_load_delay = o.debug_load_delay;
+  if (!o.debug_online_file.empty()) r.online_file = o.debug_online_file;
   const DomainOptions domains = ToDomainOptions(o);
   r.make_layout = [domains, xml = o.hwloc_xml] {
     SettleWait wait;

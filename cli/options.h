@@ -38,6 +38,7 @@ struct Options {
   bool cgroup_weights = true;  // both modes
   absl::Duration watchdog_timeout = absl::ZeroDuration();
   absl::Duration debug_load_delay = absl::ZeroDuration();
+  std::string debug_online_file;  // "": the kernel's
 
   // Balanced mode (cli/flags_balanced.cc).
   bool fifo = false;

@@ -10,10 +10,12 @@
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/exit_info.h"
+#include "runtime/online_watch.h"
 #include "runtime/preflight.h"
 #include "runtime/restarts.h"
 #include "runtime/signals.h"
@@ -161,10 +163,19 @@ int Run(Mode& mode, RunConfig config) {
   TablePrinter printer(&mode, config.stats_table_interval);
   RestartPacer pacer;
 
+  OnlineWatch watch(config.online_file);
+
   for (int restarts = 0;; ++restarts) {
     if (absl::Status s = mode.Load(layout, restarts); !s.ok()) return Fail(s);
     if (absl::Status s = mode.Attach(); !s.ok()) return Fail(s);
-    while (!mode.Exited() && StopSignal() == 0) mode.Step();
+    std::vector<int> cpus;
+    for (const CpuInfo& c : layout.topology.cpus) cpus.push_back(c.cpu);
+    watch.Arm(cpus, MonotonicNow());
+    int gone = -1;  // a CPU of the layout that went offline unannounced
+    while (!mode.Exited() && StopSignal() == 0) {
+      mode.Step();
+      if ((gone = watch.Check(MonotonicNow())) >= 0) break;
+    }
     const int sig = StopSignal();
     if (sig != 0) {
       std::printf("scx_atlas: %s received, detaching\n",
@@ -177,21 +188,28 @@ int Run(Mode& mode, RunConfig config) {
       return Fail(absl::InternalError("detached, but ops.exit did not run"));
     }
     const atlas_exit_info info = mode.ExitInfo();
-    if (sig == 0 && WantsRestart(info)) {
-      last_exit.Set(DescribeExit(info));
+    if (sig == 0 && (WantsRestart(info) || gone >= 0)) {
+      // The kernel's request first: it may have come as the watch spoke.
+      const std::string why =
+          WantsRestart(info)
+              ? DescribeExit(info)
+              : absl::StrCat("CPU ", gone,
+                             " of the layout is offline, with no hotplug "
+                             "event for this scheduler (the layout was read "
+                             "as it went)");
+      last_exit.Set(why);
       const std::optional<absl::Duration> wait = pacer.Next(MonotonicNow());
       if (!wait) {
         return Fail(absl::UnavailableError(absl::StrCat(
             "the kernel asked for ", pacer.InWindow(), " restarts within ",
             absl::FormatDuration(pacer.limits().window),
-            "; giving up (last: ", DescribeExit(info), ")")));
+            "; giving up (last: ", why, ")")));
       }
       const std::string after =
           *wait > absl::ZeroDuration()
               ? absl::StrCat(" in ", absl::FormatDuration(*wait))
               : "";
-      std::printf("scx_atlas: restarting%s: %s\n", after.c_str(),
-                  DescribeExit(info).c_str());
+      std::printf("scx_atlas: restarting%s: %s\n", after.c_str(), why.c_str());
       std::fflush(stdout);
       if (!SleepUnlessStopped(*wait)) {
         std::printf("scx_atlas: %s received while waiting to restart\n",

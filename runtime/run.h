@@ -39,6 +39,10 @@ struct RunConfig {
   // or goes before the attach makes the kernel restart us, with a layout
   // read again); else make_layout's.
   std::optional<Layout> first_layout;
+  // The kernel's online CPUs, read once a second while attached: a CPU of
+  // the layout that is not among them (runtime/online_watch.h) restarts
+  // the scheduler. Tests give another file (--debug_online_file).
+  std::string online_file = "/sys/devices/system/cpu/online";
   // Test hook: a pause between the layout and the first load.
   absl::Duration debug_load_delay = absl::ZeroDuration();
 };
