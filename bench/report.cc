@@ -45,6 +45,12 @@ MetricInfo DescribeMetric(const std::string& metric) {
           {"wakebench_p50_us", {"wakebench p50 wake-up latency (us)", true}},
           {"wakebench_p99_us", {"wakebench p99 wake-up latency (us)", true}},
           {"wakebench_rps", {"wakebench requests/s", false}},
+          // The CPU time it took (the less for the same requests, the
+          // cheaper the scheduler) and how often a CPU went idle.
+          {"wakebench_busy_cpus",
+           {"wakebench CPUs busy (of the guest's)", true}},
+          {"wakebench_idle_entries_per_s",
+           {"wakebench entries into idle per second", true}},
       };
   auto it = kKnown->find(metric);
   if (it != kKnown->end()) return it->second;

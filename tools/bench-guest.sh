@@ -69,6 +69,12 @@ stop_variant() {
   for _ in $(seq 100); do [ "$(cat $SCX/state)" = disabled ] && break; sleep 0.1; done
 }
 result() { echo "RESULT round=$R variant=$1 workload=$2 value=$3"; }
+# The CPUs' entries into idle so far (/proc/schedstat's sched_goidle, the
+# 5th field of each cpu line; counted while kernel.sched_schedstats is 1).
+goidle() { awk '/^cpu[0-9]/ {n += $5} END {print n + 0}' /proc/schedstat 2> /dev/null; }
+# The CPUs' busy time so far, in USER_HZ ticks (/proc/stat: all but idle
+# and iowait).
+busy_jiffies() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 counters() {  # VARIANT WORKLOAD
   [ $IS_ATLAS = 1 ] || return 0
   local j
@@ -109,11 +115,22 @@ run_workload() {  # VARIANT WORKLOAD
         result "$v" make_s "$(echo "$(date +%s.%N) - $t0" | bc)"
       fi ;;
     wakebench)  # M = one message thread per 2 CPUs, N = 4 workers each
+      # The CPUs' entries into idle a second over the run (schedstats'
+      # sched_goidle, on for this workload only), for any scheduler.
+      local idle0 busy0 t1
+      sysctl -qw kernel.sched_schedstats=1 2> /dev/null
+      idle0=$(goidle) busy0=$(busy_jiffies) t0=$(date +%s.%N)
       "$ST/wakebench" --json --message_threads=$(( (N + 1) / 2 )) --workers=4 \
         --duration="${WB_SECS}s" --warmup=2s > /tmp/wb.json 2>/dev/null &&
         jq -r '"\(.wakeup_us.p50) \(.wakeup_us.p99) \(.rps)"' /tmp/wb.json > /tmp/wb.txt &&
         read -r p50 p99 v2 < /tmp/wb.txt &&
-        { result "$v" wakebench_p50_us "$p50"; result "$v" wakebench_p99_us "$p99"; result "$v" wakebench_rps "$v2"; } ;;
+        { result "$v" wakebench_p50_us "$p50"; result "$v" wakebench_p99_us "$p99"; result "$v" wakebench_rps "$v2"; }
+      t1=$(date +%s.%N)
+      [ -n "$idle0" ] &&
+        result "$v" wakebench_idle_entries_per_s "$(echo "($(goidle) - $idle0) / ($t1 - $t0)" | bc)"
+      [ -n "$busy0" ] &&
+        result "$v" wakebench_busy_cpus "$(echo "scale=2; ($(busy_jiffies) - $busy0) / $(getconf CLK_TCK) / ($t1 - $t0)" | bc)"
+      sysctl -qw kernel.sched_schedstats=0 2> /dev/null ;;
   esac
   counters "$v" "$2"
 }
