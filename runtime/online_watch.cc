@@ -54,7 +54,8 @@ int OnlineWatch::ReadOffline() {
     } else if (c == '-' && !range && cur >= 0) {
       lo = cur, cur = -1, range = true;
     } else if (c == ',' || c == '\n') {
-      if (cur < 0) return -1;
+      // A newline ends the list, and only as its last byte.
+      if (cur < 0 || (c == '\n' && i < n - 1)) return -1;
       if (!range) lo = cur;
       if (lo > cur) return -1;
       for (long cpu = lo; cpu <= cur; ++cpu) {

@@ -37,6 +37,8 @@ class OnlineWatch {
   OnlineWatch(const OnlineWatch&) = delete;
   OnlineWatch& operator=(const OnlineWatch&) = delete;
 
+  // Whether the list could be opened (else Check() never answers).
+  bool readable() const { return fd_ >= 0; }
   // For a newly attached layout of `cpus`, at `now` (monotonic).
   void Arm(const std::vector<int>& cpus, absl::Duration now);
   // A CPU of the layout offline at the last two readings, else -1. Reads

@@ -164,6 +164,12 @@ int Run(Mode& mode, RunConfig config) {
   RestartPacer pacer;
 
   OnlineWatch watch(config.online_file);
+  if (!watch.readable()) {
+    std::printf(
+        "scx_atlas: warning: cannot read %s: a CPU of the layout going "
+        "offline unannounced is not watched\n",
+        config.online_file.c_str());
+  }
 
   for (int restarts = 0;; ++restarts) {
     if (absl::Status s = mode.Load(layout, restarts); !s.ok()) return Fail(s);
@@ -188,7 +194,9 @@ int Run(Mode& mode, RunConfig config) {
       return Fail(absl::InternalError("detached, but ops.exit did not run"));
     }
     const atlas_exit_info info = mode.ExitInfo();
-    if (sig == 0 && (WantsRestart(info) || gone >= 0)) {
+    // The watch's restart only over our own detach: an error exit the
+    // kernel recorded meanwhile keeps its report and status.
+    if (sig == 0 && (WantsRestart(info) || (gone >= 0 && !IsErrorExit(info)))) {
       // The kernel's request first: it may have come as the watch spoke.
       const std::string why =
           WantsRestart(info)
@@ -200,10 +208,10 @@ int Run(Mode& mode, RunConfig config) {
       last_exit.Set(why);
       const std::optional<absl::Duration> wait = pacer.Next(MonotonicNow());
       if (!wait) {
-        return Fail(absl::UnavailableError(absl::StrCat(
-            "the kernel asked for ", pacer.InWindow(), " restarts within ",
-            absl::FormatDuration(pacer.limits().window),
-            "; giving up (last: ", why, ")")));
+        return Fail(absl::UnavailableError(
+            absl::StrCat(pacer.InWindow(), " restarts within ",
+                         absl::FormatDuration(pacer.limits().window),
+                         "; giving up (last: ", why, ")")));
       }
       const std::string after =
           *wait > absl::ZeroDuration()

@@ -115,9 +115,11 @@ run_workload() {  # VARIANT WORKLOAD
         result "$v" make_s "$(echo "$(date +%s.%N) - $t0" | bc)"
       fi ;;
     wakebench)  # M = one message thread per 2 CPUs, N = 4 workers each
-      # The CPUs' entries into idle a second over the run (schedstats'
-      # sched_goidle, on for this workload only), for any scheduler.
-      local idle0 busy0 t1
+      # The CPUs busy and their entries into idle a second over the run,
+      # warm-up included (/proc/stat; schedstats' sched_goidle, on for this
+      # workload only), for any scheduler.
+      local idle0 busy0 t1 stats0
+      stats0=$(sysctl -n kernel.sched_schedstats 2> /dev/null)
       sysctl -qw kernel.sched_schedstats=1 2> /dev/null
       idle0=$(goidle) busy0=$(busy_jiffies) t0=$(date +%s.%N)
       "$ST/wakebench" --json --message_threads=$(( (N + 1) / 2 )) --workers=4 \
@@ -130,7 +132,7 @@ run_workload() {  # VARIANT WORKLOAD
         result "$v" wakebench_idle_entries_per_s "$(echo "($(goidle) - $idle0) / ($t1 - $t0)" | bc)"
       [ -n "$busy0" ] &&
         result "$v" wakebench_busy_cpus "$(echo "scale=2; ($(busy_jiffies) - $busy0) / $(getconf CLK_TCK) / ($t1 - $t0)" | bc)"
-      sysctl -qw kernel.sched_schedstats=0 2> /dev/null ;;
+      [ -n "$stats0" ] && sysctl -qw kernel.sched_schedstats="$stats0" 2> /dev/null ;;
   esac
   counters "$v" "$2"
 }

@@ -164,7 +164,8 @@ class UserMode : public Mode {
         options_.watchdog_timeout_ms);
     std::fflush(stdout);
     // From the first step on: no allocation outside the arena, no syscall
-    // but the rings' and getrusage.
+    // but the rings', getrusage and the runtime's read of the online CPUs
+    // once a second (runtime/online_watch.h).
     PrefaultStack(256 * 1024);
     warm_at_ = MonotonicNs() + 1'000'000'000;
     fault_base_ = -1;

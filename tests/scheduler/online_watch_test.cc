@@ -59,7 +59,7 @@ TEST(OnlineWatch, AnUnreadableListIsNoAnswer) {
   const std::string path = ::testing::TempDir() + "/watch_bad";
   absl::Duration t = absl::Seconds(1);
   for (const char* text : {"", "\n", "0-", "-3\n", "3-1\n", "0,,2\n", "0-2,\n",
-                           "zero\n", "0-99999999\n", "0 1\n"}) {
+                           "zero\n", "0-99999999\n", "0 1\n", "0-1\nxyz"}) {
     Write(path, text);
     OnlineWatch watch(path, absl::Seconds(1));
     watch.Arm({0, 1, 2, 3, 4, 5, 6, 7}, t);

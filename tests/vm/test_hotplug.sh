@@ -142,6 +142,9 @@ sleep 3
 grep '^scx_atlas: \(enabled\|restarting\)' "$ATLAS_LOG"
 [ "$(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")" = 1 ] ||
   fail "expected one restart: $(grep -c '^scx_atlas: restarting' "$ATLAS_LOG")"
+# Attached again (settled 4 held before the restart too).
+[ "$(grep -c '^scx_atlas: enabled' "$ATLAS_LOG")" = 2 ] ||
+  fail "expected two attaches: $(grep -c '^scx_atlas: enabled' "$ATLAS_LOG")"
 last_exit=$(stats_json | jq -r .last_exit)
 [[ "$last_exit" == "CPU 3 of the layout is offline"* ]] || fail "stats last_exit '$last_exit'"
 [ "$(ops)" = atlas ] || fail "ops is '$(ops)'"
