@@ -4,14 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <utility>
-
 namespace atlas {
 
-OnlineWatch::OnlineWatch(std::string path, absl::Duration period)
-    : path_(std::move(path)),
-      period_(period),
-      fd_(open(path_.c_str(), O_RDONLY | O_CLOEXEC)),
+OnlineWatch::OnlineWatch(const std::string& path, absl::Duration period)
+    : period_(period),
+      fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)),
       buf_(6 * kMaxCpus + 2) {}
 
 OnlineWatch::~OnlineWatch() {

@@ -16,7 +16,8 @@
 // layout is the kernel's to catch (the number bumps after the list).
 //
 // Thread safety: one thread. Check() neither allocates nor blocks but for
-// one read of a sysfs file (the user-mode scheduling thread calls it).
+// one read of a sysfs file (the user-mode scheduling thread calls it); it
+// parses the list itself, as ParseCpuList (topology/domains.h) allocates.
 #ifndef SCX_ATLAS_RUNTIME_ONLINE_WATCH_H_
 #define SCX_ATLAS_RUNTIME_ONLINE_WATCH_H_
 
@@ -31,7 +32,7 @@ namespace atlas {
 
 class OnlineWatch {
  public:
-  explicit OnlineWatch(std::string path,
+  explicit OnlineWatch(const std::string& path,
                        absl::Duration period = absl::Seconds(1));
   ~OnlineWatch();
   OnlineWatch(const OnlineWatch&) = delete;
@@ -51,7 +52,6 @@ class OnlineWatch {
   // list could not be read.
   int ReadOffline();
 
-  std::string path_;
   absl::Duration period_;
   int fd_ = -1;
   absl::Duration next_;
