@@ -109,6 +109,7 @@ static __always_inline void enqueue_pinned(struct task_struct *p, struct task_ct
 {
 	s32 cpu = scx_bpf_task_cpu(p);
 	u64 slice = task_slice(taskc, dom), deadline;
+	struct cpu_run *run;
 
 	stat_inc(ATLAS_STAT_ENQ_PINNED);
 	if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
@@ -119,6 +120,8 @@ static __always_inline void enqueue_pinned(struct task_struct *p, struct task_ct
 	}
 	deadline = task_deadline(taskc, dom, cpu_dsq(cpu));
 	queue_insert(p, cpu_dsq(cpu), slice, deadline, enq_flags);
+	if ((run = cpu_run_of(cpu)))
+		__sync_lock_test_and_set(&run->pinned, 1);
 	if (enq_flags & SCX_ENQ_WAKEUP)
 		try_preempt(p, taskc, p->cpus_ptr, domain_of_cpu(cpu), deadline);
 }
@@ -191,7 +194,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	if ((enq_flags & SCX_ENQ_WAKEUP) && dmask && try_preempt(p, taskc, dmask, dom, deadline))
 		return;
 	/* ... or an idle one allowed to steal it (a greedy one). */
-	if (!taskc->all_cpus)
+	if (!taskc->all_cpus || !greedy_elsewhere(kick_greedy_doms, dom))
 		return;
 	cpu = greedy_threshold ? pick_idle_in(MASK_KICK_GREEDY, node_of_domain(dom)) : -1;
 	if (cpu < 0 && greedy_threshold_x_numa &&
@@ -205,9 +208,10 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 
 /*
  * The domain other than `dom` that queues the most (at least `threshold`),
- * in `dom`'s node or (same_node false) in the others; -1 if none.
+ * in `dom`'s node or (same_node false) in the others; -1 if none. *most
+ * becomes at least the largest queue it saw.
  */
-static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold)
+static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold, s32 *most)
 {
 	u32 node = node_of_domain(dom), d;
 	s32 best = -1, best_queued = (s32)threshold - 1, queued;
@@ -217,6 +221,8 @@ static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold
 		if (d == dom || (node_of_domain(d) == node) != same_node)
 			continue;
 		queued = scx_bpf_dsq_nr_queued(d);
+		if (queued > *most)
+			*most = queued;
 		if (queued > best_queued) {
 			best_queued = queued;
 			best = d;
@@ -225,14 +231,39 @@ static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold
 	return best;
 }
 
+/*
+ * Whether this CPU's own DSQ holds a task, looked up only while the CPU's
+ * pinned flag is up (struct cpu_run). The flag comes down before a second
+ * look: a task inserted meanwhile is then seen, or its enqueue_pinned's
+ * flag lands after ours.
+ */
+static __always_inline bool cpu_dsq_queued(s32 cpu)
+{
+	struct cpu_run *run = cpu_run_of(cpu);
+
+	if (!run)
+		return scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0;
+	if (!run->pinned)
+		return false;
+	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+		return true;
+	__sync_lock_test_and_set(&run->pinned, 0);
+	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0) {
+		__sync_lock_test_and_set(&run->pinned, 1);
+		return true;
+	}
+	return false;
+}
+
 void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 dom = domain_of_cpu(cpu), d;
+	bool pinned = cpu_dsq_queued(cpu);
+	s32 victim, most = 0;
 	u64 own, shared;
-	s32 victim;
 
 	/* The earlier of this CPU's queue and its domain's. */
-	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0 &&
+	if (pinned &&
 	    (fifo_sched || !dsq_head_deadline(dom, &shared) ||
 	     (dsq_head_deadline(cpu_dsq(cpu), &own) && !time_before(shared, own))) &&
 	    scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
@@ -243,24 +274,35 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 		stat_inc(ATLAS_STAT_DISPATCH_DOMAIN);
 		return;
 	}
-	if (scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
+	if (pinned && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_CPU);
 		return;
 	}
 	/* Steal before going idle: this node first, then the others. */
-	if (greedy_threshold && (victim = deepest_domain(dom, true, greedy_threshold)) >= 0 &&
+	if (greedy_threshold &&
+	    (victim = deepest_domain(dom, true, greedy_threshold, &most)) >= 0 &&
 	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL);
 		return;
 	}
 	if (greedy_threshold_x_numa &&
-	    (victim = deepest_domain(dom, false, greedy_threshold_x_numa)) >= 0 &&
+	    (victim = deepest_domain(dom, false, greedy_threshold_x_numa, &most)) >= 0 &&
 	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL_XNUMA);
 		return;
 	}
 	stat_inc(ATLAS_STAT_DISPATCH_NONE);
-	/* Idle while another domain queues: the work conservation we miss. */
+	/*
+	 * Idle while another domain queues: the work conservation we miss.
+	 * The steal loops above saw every other domain when both ran (or one
+	 * node's did, on a machine of one node); else they are counted here.
+	 */
+	if (most > 0) {
+		stat_inc(ATLAS_STAT_DISPATCH_NONE_QUEUED);
+		return;
+	}
+	if (greedy_threshold && (greedy_threshold_x_numa || nr_nodes == 1))
+		return;
 	bpf_for(d, 0, nr_domains)
 	{
 		if (scx_bpf_dsq_nr_queued(d) > 0) {
@@ -317,7 +359,7 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 	struct task_ctx *taskc = lookup_task_ctx(p);
 	struct dom_state *ds;
 	struct cpu_run *run;
-	u32 dom;
+	u32 dom, hog;
 
 	if (!taskc)
 		return;
@@ -329,10 +371,14 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 	if (time_before(ds->vtime_now, taskc->vtime))
 		ds->vtime_now = taskc->vtime;
 	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id()))) {
+		hog = is_hog(taskc->hog);
 		run->deadline = running_deadline(taskc);
 		run->started_at = taskc->run_start;
 		run->dom = dom;
-		run->hog = is_hog(taskc->hog);
+		if (hog != run->hog) {
+			__sync_fetch_and_add(&hog_cpus, hog ? 1 : -1);
+			run->hog = hog;
+		}
 		run->avg_runtime = taskc->avg_runtime;
 		/* Per-CPU kthreads run briefly and others wait for them. */
 		run->preemptible = !((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1);
@@ -360,7 +406,7 @@ void BPF_STRUCT_OPS(atlas_stopping, struct task_struct *p, bool runnable)
 	} else {
 		taskc->hog = taskc->hog * 7 / 8;
 	}
-	snapshot_task(p, taskc);
+	snapshot_task(p, taskc, now);
 }
 
 void BPF_STRUCT_OPS(atlas_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
@@ -443,7 +489,7 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 		charge(taskc, now - taskc->charged_at);
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
-		snapshot_task(p, taskc);
+		snapshot_task(p, taskc, now);
 		/* ... nor runnable, where the cgroup factor is read. */
 		if (cgroup_weights) {
 			u32 w = effective_weight(p->scx.weight, taskc->cgroup);

@@ -93,7 +93,15 @@ struct cpu_run {
 	u32 hog; /* the running task keeps using up its slices */
 	u32 claimed; /* a waking task is on its way to preempt it */
 	u64 avg_runtime; /* the running task's average run */
-	u64 pad[4];
+	/*
+	 * The CPU's own DSQ may hold a task: set (fully ordered, after the
+	 * insert) by enqueue_pinned, cleared by the CPU's dispatch when it
+	 * finds that DSQ empty (cpu_dsq_queued), so that a dispatch looks
+	 * the DSQ up (a hash lookup) only while pinned tasks come.
+	 */
+	u32 pinned;
+	u32 pad32;
+	u64 pad[3];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -101,6 +109,13 @@ struct {
 	__type(key, u32);
 	__type(value, struct cpu_run);
 } cpu_runs SEC(".maps");
+
+/*
+ * The CPUs whose cpu_run says hog (the task running, or the last one):
+ * changed only when a CPU's changes, so that a wake-up finds at once that
+ * no CPU has a task it could preempt (wake-up preemption takes only hogs).
+ */
+static s32 hog_cpus;
 
 /*
  * Hog score: a running average (x ATLAS_HOG_ONE, 1/8 per stop) of "the
@@ -120,7 +135,7 @@ struct task_ctx {
 	u64 charged_at; /* ... when its runtime was last charged (tick, stop) */
 	u64 exec_since_wake; /* runtime since it last woke up */
 	u64 avg_runtime;
-	u64 snap_at;
+	u64 snap_at; /* atlas_now() at its slot's last rewrite; 0: due */
 	u64 allowed_doms[ATLAS_DOM_WORDS];
 	struct atlas_ravg dcyc;
 	u32 dom;

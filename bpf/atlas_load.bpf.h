@@ -329,20 +329,25 @@ static __always_inline void task_slot_free(struct task_ctx *taskc)
 	taskc->slot = -1;
 }
 
-/* Rewrites the task's slot, at most every ATLAS_SNAP_MIN_NS. */
-static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx *taskc)
+/*
+ * Rewrites the task's slot, at most every ATLAS_SNAP_MIN_NS of `clock`
+ * (the caller's atlas_now()): the slot's own clock, the one of the duty
+ * cycle, is read only when it is rewritten.
+ */
+static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx *taskc, u64 clock)
 {
 	struct atlas_task_snap *snap;
 	u32 dom = taskc->dom & (ATLAS_MAX_DOMAINS - 1), key;
-	u64 now = bpf_ktime_get_ns();
+	u64 now;
 
-	if (taskc->slot < 0 || now - taskc->snap_at < ATLAS_SNAP_MIN_NS)
+	if (taskc->slot < 0 || clock - taskc->snap_at < ATLAS_SNAP_MIN_NS)
 		return;
-	taskc->snap_at = now;
+	taskc->snap_at = clock;
 	key = taskc->slot;
 	snap = bpf_map_lookup_elem(&task_snaps, &key);
 	if (!snap)
 		return;
+	now = bpf_ktime_get_ns();
 	ravg_update(&taskc->dcyc, now);
 	__sync_lock_test_and_set(&snap->uid, 0); /* readers skip it while rewritten */
 	snap->updated_at = now;

@@ -82,6 +82,26 @@ static __always_inline s32 pick_idle_elsewhere(u32 which, u32 node)
 }
 
 /*
+ * Whether the tuner's greedy set `doms` (direct_greedy_doms or
+ * kick_greedy_doms) holds a domain other than `dom`. Else its mask holds
+ * at most `dom`'s CPUs, where the caller's idle pick just found none, and
+ * the greedy pick (three lookups, an and and a pick) is skipped: with one
+ * domain, every time. Read unlocked: the tuner's change reaches the masks
+ * at the next tick anyway.
+ */
+static __always_inline bool greedy_elsewhere(const u64 *doms, u32 dom)
+{
+	u64 lo = doms[0], hi = doms[1];
+
+	dom &= ATLAS_MAX_DOMAINS - 1;
+	if (dom < 64)
+		lo &= ~(1ULL << dom);
+	else
+		hi &= ~(1ULL << (dom - 64));
+	return lo | hi;
+}
+
+/*
  * Fork balancing (see the top of this file). Reads are unlocked: a stale
  * figure only makes the choice a little worse.
  */
@@ -203,7 +223,7 @@ static __always_inline s32 pick_idle_elsewhere_for(struct task_ctx *taskc, u32 d
 	u32 node = node_of_domain(dom);
 	s32 cpu;
 
-	if (!taskc->all_cpus)
+	if (!taskc->all_cpus || !greedy_elsewhere(direct_greedy_doms, dom))
 		return -1;
 	if (greedy_threshold) {
 		cpu = pick_idle_in(MASK_DIRECT_GREEDY, node);

@@ -121,7 +121,12 @@ static __always_inline u64 domain_slice(u32 dom)
 /* `ns` of the task's running in vtime: ns x 100 / weight. */
 static __always_inline u64 to_vtime(struct task_ctx *taskc, u64 ns)
 {
-	return ns * ATLAS_NICE0_WEIGHT / (taskc->weight ?: ATLAS_NICE0_WEIGHT);
+	u32 w = taskc->weight;
+
+	/* Most tasks weigh a nice-0 task: no division (a call under TCG). */
+	if (w == ATLAS_NICE0_WEIGHT || !w)
+		return ns;
+	return ns * ATLAS_NICE0_WEIGHT / w;
 }
 
 /*
@@ -270,15 +275,19 @@ static __always_inline void charge(struct task_ctx *taskc, u64 ns)
  * may take `cpu`: its task is a hog of the same domain that runs at least 4
  * times longer at a time (tasks alike take turns at slice ends instead),
  * has run at least preempt_min_run and has a later deadline, and nobody
- * else is on the way to it.
+ * else is on the way to it. The clock is read into *now only for a CPU
+ * that passes the rest (most wake-ups find no hog).
  */
-static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_runtime, u64 now)
+static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_runtime, u64 *now)
 {
 	struct cpu_run *run = cpu_run_of(cpu);
 
-	return run && run->preemptible && run->hog && !run->claimed && run->dom == dom &&
-	       run->avg_runtime >= 4 * avg_runtime && now - run->started_at >= preempt_min_run_ns &&
-	       time_before(deadline, run->deadline);
+	if (!run || !run->preemptible || !run->hog || run->claimed || run->dom != dom ||
+	    run->avg_runtime < 4 * avg_runtime || !time_before(deadline, run->deadline))
+		return false;
+	if (!*now)
+		*now = atlas_now();
+	return *now - run->started_at >= preempt_min_run_ns;
 }
 
 /* Takes the victim for this waking task; false if another one was faster. */
@@ -291,24 +300,25 @@ static __always_inline bool claim_victim(s32 cpu)
 
 /*
  * Wake-up preemption (see the top of this file) for task p, just queued
- * with `deadline` and allowed on the CPUs of `mask`. Returns whether a CPU
- * was taken.
+ * with `deadline` and allowed on the CPUs of `mask` (its domain's for a
+ * task allowed everywhere). Returns whether a CPU was taken.
  */
 static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *taskc,
 					const struct cpumask *mask, u32 dom, u64 deadline)
 {
 	s32 prev = scx_bpf_task_cpu(p), other, victim = -1;
-	u64 now = atlas_now();
 	struct cpu_run *a, *b;
+	u64 now = 0;
 
-	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog))
+	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog) || !hog_cpus)
 		return false;
-	if (bpf_cpumask_test_cpu(prev, mask) &&
-	    victim_ok(prev, dom, deadline, taskc->avg_runtime, now))
+	if ((taskc->all_cpus ? domain_of_cpu(prev) == dom : bpf_cpumask_test_cpu(prev, mask)) &&
+	    victim_ok(prev, dom, deadline, taskc->avg_runtime, &now))
 		victim = prev;
+	/* A CPU of `mask`, or nr_cpu_ids and up if it is empty. */
 	other = bpf_cpumask_any_distribute(mask);
-	if (other != prev && other < nr_cpu_ids && bpf_cpumask_test_cpu(other, mask) &&
-	    victim_ok(other, dom, deadline, taskc->avg_runtime, now)) {
+	if (other != prev && other < nr_cpu_ids &&
+	    victim_ok(other, dom, deadline, taskc->avg_runtime, &now)) {
 		/* Of two candidates, the one running the later deadline. */
 		a = victim >= 0 ? cpu_run_of(victim) : NULL;
 		b = cpu_run_of(other);
