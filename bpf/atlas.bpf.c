@@ -100,7 +100,7 @@ s32 BPF_STRUCT_OPS(atlas_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		return cpu;
 	}
 	stat_inc(ATLAS_STAT_SEL_BUSY);
-	return busy_cpu_in_domain(prev_cpu, dmask);
+	return busy_cpu_in_domain(taskc, dom, prev_cpu, dmask);
 }
 
 /* Queues a task that may run on one CPU only on that CPU's queue. */
@@ -121,7 +121,7 @@ static __always_inline void enqueue_pinned(struct task_struct *p, struct task_ct
 	deadline = task_deadline(taskc, dom, cpu_dsq(cpu));
 	queue_insert(p, cpu_dsq(cpu), slice, deadline, enq_flags);
 	if ((run = cpu_run_of(cpu)))
-		__sync_lock_test_and_set(&run->pinned, 1);
+		run->pinned = 1;
 	if (enq_flags & SCX_ENQ_WAKEUP)
 		try_preempt(p, taskc, p->cpus_ptr, domain_of_cpu(cpu), deadline);
 }
@@ -208,10 +208,9 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 
 /*
  * The domain other than `dom` that queues the most (at least `threshold`),
- * in `dom`'s node or (same_node false) in the others; -1 if none. *most
- * becomes at least the largest queue it saw.
+ * in `dom`'s node or (same_node false) in the others; -1 if none.
  */
-static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold, s32 *most)
+static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold)
 {
 	u32 node = node_of_domain(dom), d;
 	s32 best = -1, best_queued = (s32)threshold - 1, queued;
@@ -221,8 +220,6 @@ static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold
 		if (d == dom || (node_of_domain(d) == node) != same_node)
 			continue;
 		queued = scx_bpf_dsq_nr_queued(d);
-		if (queued > *most)
-			*most = queued;
 		if (queued > best_queued) {
 			best_queued = queued;
 			best = d;
@@ -233,9 +230,8 @@ static __always_inline s32 deepest_domain(u32 dom, bool same_node, u32 threshold
 
 /*
  * Whether this CPU's own DSQ holds a task, looked up only while the CPU's
- * pinned flag is up (struct cpu_run). The flag comes down before a second
- * look: a task inserted meanwhile is then seen, or its enqueue_pinned's
- * flag lands after ours.
+ * pinned flag is up (struct cpu_run: both sides hold this CPU's run-queue
+ * lock). The flag comes down when the DSQ is found empty.
  */
 static __always_inline bool cpu_dsq_queued(s32 cpu)
 {
@@ -247,11 +243,7 @@ static __always_inline bool cpu_dsq_queued(s32 cpu)
 		return false;
 	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
 		return true;
-	__sync_lock_test_and_set(&run->pinned, 0);
-	if (scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0) {
-		__sync_lock_test_and_set(&run->pinned, 1);
-		return true;
-	}
+	run->pinned = 0;
 	return false;
 }
 
@@ -259,7 +251,7 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 dom = domain_of_cpu(cpu), d;
 	bool pinned = cpu_dsq_queued(cpu);
-	s32 victim, most = 0;
+	s32 victim;
 	u64 own, shared;
 
 	/* The earlier of this CPU's queue and its domain's. */
@@ -274,35 +266,32 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 		stat_inc(ATLAS_STAT_DISPATCH_DOMAIN);
 		return;
 	}
-	if (pinned && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
+	/* The move above may have let go of this CPU's lock: look again. */
+	if (cpu_dsq_queued(cpu) && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_CPU);
 		return;
 	}
 	/* Steal before going idle: this node first, then the others. */
-	if (greedy_threshold &&
-	    (victim = deepest_domain(dom, true, greedy_threshold, &most)) >= 0 &&
+	if (greedy_threshold && nr_domains > 1 &&
+	    (victim = deepest_domain(dom, true, greedy_threshold)) >= 0 &&
 	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL);
 		return;
 	}
-	if (greedy_threshold_x_numa &&
-	    (victim = deepest_domain(dom, false, greedy_threshold_x_numa, &most)) >= 0 &&
+	if (greedy_threshold_x_numa && nr_nodes > 1 &&
+	    (victim = deepest_domain(dom, false, greedy_threshold_x_numa)) >= 0 &&
 	    scx_bpf_dsq_move_to_local(victim, 0)) {
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL_XNUMA);
 		return;
 	}
 	stat_inc(ATLAS_STAT_DISPATCH_NONE);
-	/*
-	 * Idle while another domain queues: the work conservation we miss.
-	 * The steal loops above saw every other domain when both ran (or one
-	 * node's did, on a machine of one node); else they are counted here.
-	 */
-	if (most > 0) {
-		stat_inc(ATLAS_STAT_DISPATCH_NONE_QUEUED);
+	/* Idle while a domain queues: the work conservation we miss (or tasks
+	 * this CPU may not run). */
+	if (nr_domains == 1) {
+		if (scx_bpf_dsq_nr_queued(dom) > 0)
+			stat_inc(ATLAS_STAT_DISPATCH_NONE_QUEUED);
 		return;
 	}
-	if (greedy_threshold && (greedy_threshold_x_numa || nr_nodes == 1))
-		return;
 	bpf_for(d, 0, nr_domains)
 	{
 		if (scx_bpf_dsq_nr_queued(d) > 0) {
@@ -376,7 +365,7 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 		run->started_at = taskc->run_start;
 		run->dom = dom;
 		if (hog != run->hog) {
-			__sync_fetch_and_add(&hog_cpus, hog ? 1 : -1);
+			__sync_fetch_and_add(&hog_cpus.n, hog ? 1 : -1);
 			run->hog = hog;
 		}
 		run->avg_runtime = taskc->avg_runtime;

@@ -94,10 +94,16 @@ struct cpu_run {
 	u32 claimed; /* a waking task is on its way to preempt it */
 	u64 avg_runtime; /* the running task's average run */
 	/*
-	 * The CPU's own DSQ may hold a task: set (fully ordered, after the
-	 * insert) by enqueue_pinned, cleared by the CPU's dispatch when it
-	 * finds that DSQ empty (cpu_dsq_queued), so that a dispatch looks
-	 * the DSQ up (a hash lookup) only while pinned tasks come.
+	 * The CPU's own DSQ may hold a task: set by enqueue_pinned, cleared
+	 * by the CPU's dispatch when it finds that DSQ empty (cpu_dsq_queued),
+	 * so that a dispatch looks the DSQ up (a hash lookup) only while
+	 * pinned tasks come. Safe because both hold the CPU's run-queue lock:
+	 * enqueue_pinned queues a task only on its own CPU's DSQ (the kernel
+	 * inserts it when ops.enqueue returns, under the lock the flag was
+	 * set under), and dispatch reads the flag under it; where dispatch
+	 * may have dropped the lock (a move from another CPU's queue), it
+	 * reads the flag again. Anything that inserts into a CPU's DSQ
+	 * without that CPU's lock must set the flag too, or may strand a task.
 	 */
 	u32 pinned;
 	u32 pad32;
@@ -115,7 +121,10 @@ struct {
  * changed only when a CPU's changes, so that a wake-up finds at once that
  * no CPU has a task it could preempt (wake-up preemption takes only hogs).
  */
-static s32 hog_cpus;
+static struct {
+	s32 n;
+	u8 pad[60]; /* its own cache line: read at every wake-up */
+} hog_cpus __attribute__((aligned(64)));
 
 /*
  * Hog score: a running average (x ATLAS_HOG_ONE, 1/8 per stop) of "the
@@ -180,6 +189,17 @@ static __always_inline u32 domain_of_cpu(s32 cpu)
 	asm volatile("" : "+r"(idx));
 	dom = cpu_domain[idx & (ATLAS_MAX_CPUS - 1)];
 	return dom < nr_domains ? dom : 0;
+}
+
+/* Whether `cpu` is one of domain `dom`'s (an offline CPU is in none). */
+static __always_inline bool cpu_in_domain(s32 cpu, u32 dom)
+{
+	u32 idx = (u32)cpu;
+
+	if (idx >= ATLAS_MAX_CPUS)
+		return false;
+	asm volatile("" : "+r"(idx));
+	return cpu_domain[idx & (ATLAS_MAX_CPUS - 1)] == dom;
 }
 
 static __always_inline u32 node_of_domain(u32 dom)

@@ -246,11 +246,14 @@ static __always_inline s32 pick_idle_elsewhere_for(struct task_ctx *taskc, u32 d
 
 /* A CPU of the task's domain to report when nothing is idle: its previous
  * one if there, else any (the kernel only uses it to queue the wake-up). */
-static __always_inline s32 busy_cpu_in_domain(s32 prev_cpu, const struct cpumask *dmask)
+static __always_inline s32 busy_cpu_in_domain(struct task_ctx *taskc, u32 dom, s32 prev_cpu,
+					      const struct cpumask *dmask)
 {
 	s32 cpu;
 
-	if (!dmask || bpf_cpumask_test_cpu(prev_cpu, dmask))
+	/* dmask is the domain's own for a task allowed everywhere. */
+	if (!dmask || (taskc->all_cpus ? cpu_in_domain(prev_cpu, dom)
+				       : bpf_cpumask_test_cpu(prev_cpu, dmask)))
 		return prev_cpu;
 	cpu = bpf_cpumask_any_distribute(dmask);
 	return cpu < nr_cpu_ids ? cpu : prev_cpu;

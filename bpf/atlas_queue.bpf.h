@@ -206,7 +206,12 @@ static __always_inline u64 task_deadline(struct task_ctx *taskc, u32 dom, u64 ds
 		return 0;
 	clamp_vtime_floor(taskc, dom);
 	deadline = running_deadline(taskc);
-	if (!lag_budget_ns)
+	/*
+	 * The cap is at least slice_min ahead of the clock, and the vtime is
+	 * at most the deadline: a deadline within that is never capped, and
+	 * the queue's depth (a DSQ lookup) is not needed.
+	 */
+	if (!lag_budget_ns || !time_before(vtime_now + slice_min_ns, deadline))
 		return deadline;
 	limit = vtime_now + lead_cap(scx_bpf_dsq_nr_queued(dsq));
 	if (time_before(limit, taskc->vtime))
@@ -310,9 +315,9 @@ static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *
 	struct cpu_run *a, *b;
 	u64 now = 0;
 
-	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog) || !hog_cpus)
+	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog) || !hog_cpus.n)
 		return false;
-	if ((taskc->all_cpus ? domain_of_cpu(prev) == dom : bpf_cpumask_test_cpu(prev, mask)) &&
+	if ((taskc->all_cpus ? cpu_in_domain(prev, dom) : bpf_cpumask_test_cpu(prev, mask)) &&
 	    victim_ok(prev, dom, deadline, taskc->avg_runtime, &now))
 		victim = prev;
 	/* A CPU of `mask`, or nr_cpu_ids and up if it is empty. */
