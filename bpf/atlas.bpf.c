@@ -284,6 +284,11 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 		stat_inc(ATLAS_STAT_DISPATCH_STEAL_XNUMA);
 		return;
 	}
+	/* A steal that lost its race let go of the lock too. */
+	if (nr_domains > 1 && cpu_dsq_queued(cpu) && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
+		stat_inc(ATLAS_STAT_DISPATCH_CPU);
+		return;
+	}
 	stat_inc(ATLAS_STAT_DISPATCH_NONE);
 	/* Idle while a domain queues: the work conservation we miss (or tasks
 	 * this CPU may not run). */
