@@ -247,6 +247,20 @@ static __always_inline bool cpu_dsq_queued(s32 cpu)
 	return false;
 }
 
+/*
+ * Takes the first task of this CPU's own DSQ if it holds one. Dispatch
+ * asks again after each step that may have let go of the CPU's run-queue
+ * lock (a move from another DSQ, won or lost), as enqueue_pinned may have
+ * queued meanwhile.
+ */
+static __always_inline bool dispatch_own(s32 cpu)
+{
+	if (!cpu_dsq_queued(cpu) || !scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0))
+		return false;
+	stat_inc(ATLAS_STAT_DISPATCH_CPU);
+	return true;
+}
+
 void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 dom = domain_of_cpu(cpu), d;
@@ -267,10 +281,8 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	/* The move above may have let go of this CPU's lock: look again. */
-	if (cpu_dsq_queued(cpu) && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
-		stat_inc(ATLAS_STAT_DISPATCH_CPU);
+	if (dispatch_own(cpu))
 		return;
-	}
 	/* Steal before going idle: this node first, then the others. */
 	if (greedy_threshold && nr_domains > 1 &&
 	    (victim = deepest_domain(dom, true, greedy_threshold)) >= 0 &&
@@ -285,10 +297,8 @@ void BPF_STRUCT_OPS(atlas_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	/* A steal that lost its race let go of the lock too. */
-	if (nr_domains > 1 && cpu_dsq_queued(cpu) && scx_bpf_dsq_move_to_local(cpu_dsq(cpu), 0)) {
-		stat_inc(ATLAS_STAT_DISPATCH_CPU);
+	if (nr_domains > 1 && dispatch_own(cpu))
 		return;
-	}
 	stat_inc(ATLAS_STAT_DISPATCH_NONE);
 	/* Idle while a domain queues: the work conservation we miss (or tasks
 	 * this CPU may not run). */
@@ -364,7 +374,7 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 	clamp_vtime_floor(taskc, dom);
 	if (time_before(ds->vtime_now, taskc->vtime))
 		ds->vtime_now = taskc->vtime;
-	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id()))) {
+	if (wakeup_preempt && (run = cpu_run_of(scx_bpf_task_cpu(p)))) {
 		hog = is_hog(taskc->hog);
 		run->deadline = running_deadline(taskc);
 		run->started_at = taskc->run_start;
@@ -383,15 +393,16 @@ void BPF_STRUCT_OPS(atlas_running, struct task_struct *p)
 void BPF_STRUCT_OPS(atlas_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *taskc = lookup_task_ctx(p);
+	s32 cpu = scx_bpf_task_cpu(p);
 	struct cpu_run *run;
 	u64 now;
 
-	if (wakeup_preempt && (run = cpu_run_of(bpf_get_smp_processor_id())))
+	if (wakeup_preempt && (run = cpu_run_of(cpu)))
 		run->preemptible = 0;
 	if (!taskc)
 		return;
 	now = atlas_now();
-	charge(taskc, now - taskc->charged_at);
+	charge(taskc, cpu, now - taskc->charged_at);
 	taskc->avg_runtime = (taskc->avg_runtime * 3 + (now - taskc->run_start)) / 4;
 	/* Out of slice while still runnable: it did not give the CPU up. */
 	if (runnable && !p->scx.slice) {
@@ -480,7 +491,7 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 	if (taskc) {
 		/* Account the run so far: busy time and vtime stay current. */
 		now = atlas_now();
-		charge(taskc, now - taskc->charged_at);
+		charge(taskc, bpf_get_smp_processor_id(), now - taskc->charged_at);
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
 		snapshot_task(p, taskc, now);

@@ -79,8 +79,11 @@ static u64 next_uid;
 static u64 load_time_ns;
 
 /*
- * What each CPU runs, for wake-up preemption: written by the CPU itself in
- * ops.running/ops.stopping, read unlocked by others (a stale read makes one
+ * What each CPU runs, for wake-up preemption: written in ops.running and
+ * ops.stopping under the CPU's run-queue lock, into the slot of the task's
+ * CPU (scx_bpf_task_cpu: a property change of a running task, a nice or a
+ * policy change, calls both from the changing CPU, whose own slot must not
+ * take the task), read unlocked by others (a stale read makes one
  * preemption decision a little worse, nothing more); `claimed` is taken by
  * cmpxchg so that two waking tasks do not pick the same victim. One cache
  * line per CPU.

@@ -363,11 +363,11 @@ static __always_inline void snapshot_task(struct task_struct *p, struct task_ctx
 	__sync_lock_test_and_set(&snap->uid, taskc->uid);
 }
 
-/* Busy time of this CPU, for the tuner (accounted at stop and at tick). */
-static __always_inline void account_busy(u64 ns)
+/* Busy time of a CPU, for the tuner (accounted at stop and at tick). */
+static __always_inline void account_busy(s32 cpu, u64 ns)
 {
-	u32 cpu = bpf_get_smp_processor_id();
-	struct atlas_cpu_busy *busy = bpf_map_lookup_elem(&cpu_busy, &cpu);
+	u32 key = cpu;
+	struct atlas_cpu_busy *busy = bpf_map_lookup_elem(&cpu_busy, &key);
 
 	if (busy)
 		busy->busy_ns += ns;

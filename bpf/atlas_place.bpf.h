@@ -244,6 +244,17 @@ static __always_inline s32 pick_idle_elsewhere_for(struct task_ctx *taskc, u32 d
 	return -1;
 }
 
+/*
+ * Whether `cpu` is one of the task's CPUs of domain `dom`: `mask` is the
+ * task's domain mask (task_domain_mask), the domain's own for a task
+ * allowed everywhere, which the layout answers without a cpumask.
+ */
+static __always_inline bool task_cpu_in_domain(struct task_ctx *taskc, s32 cpu, u32 dom,
+					       const struct cpumask *mask)
+{
+	return taskc->all_cpus ? cpu_in_domain(cpu, dom) : bpf_cpumask_test_cpu(cpu, mask);
+}
+
 /* A CPU of the task's domain to report when nothing is idle: its previous
  * one if there, else any (the kernel only uses it to queue the wake-up). */
 static __always_inline s32 busy_cpu_in_domain(struct task_ctx *taskc, u32 dom, s32 prev_cpu,
@@ -251,9 +262,7 @@ static __always_inline s32 busy_cpu_in_domain(struct task_ctx *taskc, u32 dom, s
 {
 	s32 cpu;
 
-	/* dmask is the domain's own for a task allowed everywhere. */
-	if (!dmask || (taskc->all_cpus ? cpu_in_domain(prev_cpu, dom)
-				       : bpf_cpumask_test_cpu(prev_cpu, dmask)))
+	if (!dmask || task_cpu_in_domain(taskc, prev_cpu, dom, dmask))
 		return prev_cpu;
 	cpu = bpf_cpumask_any_distribute(dmask);
 	return cpu < nr_cpu_ids ? cpu : prev_cpu;

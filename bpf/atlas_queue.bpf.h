@@ -267,12 +267,15 @@ __noinline int recap_queue(u64 dsq, u32 dom)
 	return moved;
 }
 
-/* Charges `ns` of running to the task (at stop, and at every tick). */
-static __always_inline void charge(struct task_ctx *taskc, u64 ns)
+/*
+ * Charges `ns` of running to the task and to `cpu`, the CPU it ran on (at
+ * stop, and at every tick).
+ */
+static __always_inline void charge(struct task_ctx *taskc, s32 cpu, u64 ns)
 {
 	taskc->vtime += to_vtime(taskc, ns);
 	taskc->exec_since_wake += ns;
-	account_busy(ns);
+	account_busy(cpu, ns);
 }
 
 /*
@@ -311,13 +314,14 @@ static __always_inline bool claim_victim(s32 cpu)
 static __always_inline bool try_preempt(struct task_struct *p, struct task_ctx *taskc,
 					const struct cpumask *mask, u32 dom, u64 deadline)
 {
-	s32 prev = scx_bpf_task_cpu(p), other, victim = -1;
+	s32 prev, other, victim = -1;
 	struct cpu_run *a, *b;
 	u64 now = 0;
 
 	if (!wakeup_preempt || fifo_sched || is_hog(taskc->hog) || !hog_cpus.n)
 		return false;
-	if ((taskc->all_cpus ? cpu_in_domain(prev, dom) : bpf_cpumask_test_cpu(prev, mask)) &&
+	prev = scx_bpf_task_cpu(p);
+	if (task_cpu_in_domain(taskc, prev, dom, mask) &&
 	    victim_ok(prev, dom, deadline, taskc->avg_runtime, &now))
 		victim = prev;
 	/* A CPU of `mask`, or nr_cpu_ids and up if it is empty. */

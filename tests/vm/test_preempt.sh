@@ -66,4 +66,25 @@ stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "pinned run: exit status $ATLAS_RC"
 grep 'final stats:' "$ATLAS_LOG" | tr ' ' '\n' | grep -E '^(enq_preempt|tick_preempt|enq_pinned)='
 expect_positive enq_pinned tick_preempt
-pass "waking tasks preempt CPU hogs at wake-up or the next tick (default on; off with --wakeup_preempt=false), and never hackbench's tasks"
+# Run 5: a hog on CPU 2 (domain 1) reniced every millisecond from CPU 0
+# (domain 0). A property change of a running task calls ops.stopping and
+# ops.running on the changing CPU: what they charge and record belongs to
+# the task's CPU. Charged to the calling CPU (tried: the binary of d4c1115,
+# bpf_get_smp_processor_id in stopping), domain 0 read 34 % busy and domain
+# 1 28 %; charged to the task's CPU, 12 % (the renicing perl) and 48 %.
+start_atlas
+hog 2; h1=$HOG_PID
+sleep 1
+"$ATLAS_STATS_BIN" --json > /dev/null || fail "atlas_stats --json failed"
+taskset -c 0 perl -e 'use Time::HiRes qw(sleep time); my ($pid, $n, $end) = ($ARGV[0], 0, time + 3);
+  while (time < $end) { setpriority(0, $pid, $n ^= 1) or die "setpriority: $!"; sleep(0.001) }' "$h1" ||
+  fail "renicing the hog failed"
+"$ATLAS_STATS_BIN" --json > /tmp/renice.json || fail "atlas_stats --json failed"
+kill "$h1"; wait "$h1" 2>/dev/null
+stop_atlas INT
+[ "$ATLAS_RC" = 0 ] || fail "renice run: exit status $ATLAS_RC"
+U0=$(jq '.domains["0"].util_pct' /tmp/renice.json) U1=$(jq '.domains["1"].util_pct' /tmp/renice.json)
+echo "reniced hog on CPU 2: domain 0 (CPUs 0-1) ${U0} % busy, domain 1 (CPUs 2-3) ${U1} % busy"
+awk -v a="$U0" -v b="$U1" 'BEGIN { exit !(b >= 35 && b > 2 * a) }' ||
+  fail "the reniced hog's time is not charged to its own CPU's domain: domain 0 $U0 %, domain 1 $U1 %"
+pass "waking tasks preempt CPU hogs at wake-up or the next tick (default on; off with --wakeup_preempt=false), and never hackbench's tasks; a running task's property change charges its own CPU"
