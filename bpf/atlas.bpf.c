@@ -402,8 +402,8 @@ void BPF_STRUCT_OPS(atlas_stopping, struct task_struct *p, bool runnable)
 	if (!taskc)
 		return;
 	now = atlas_now();
-	charge(taskc, cpu, now - taskc->charged_at);
-	taskc->avg_runtime = (taskc->avg_runtime * 3 + (now - taskc->run_start)) / 4;
+	charge(taskc, cpu, clock_since(now, taskc->charged_at));
+	taskc->avg_runtime = (taskc->avg_runtime * 3 + clock_since(now, taskc->run_start)) / 4;
 	/* Out of slice while still runnable: it did not give the CPU up. */
 	if (runnable && !p->scx.slice) {
 		taskc->hog = (taskc->hog * 7 + ATLAS_HOG_ONE) / 8;
@@ -486,12 +486,14 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 {
 	struct task_ctx *taskc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	u64 now;
+	s32 cpu;
 
 	maybe_rebuild_greedy_masks();
 	if (taskc) {
 		/* Account the run so far: busy time and vtime stay current. */
 		now = atlas_now();
-		charge(taskc, bpf_get_smp_processor_id(), now - taskc->charged_at);
+		cpu = scx_bpf_task_cpu(p);
+		charge(taskc, cpu, clock_since(now, taskc->charged_at));
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
 		snapshot_task(p, taskc, now);
@@ -502,8 +504,8 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 			if (w != taskc->weight)
 				task_weight_changed(taskc, w);
 		}
-		if (p->scx.slice && tick_preempt_due(taskc, scx_bpf_task_cpu(p),
-						     taskc->dom & (ATLAS_MAX_DOMAINS - 1), now)) {
+		if (p->scx.slice &&
+		    tick_preempt_due(taskc, cpu, taskc->dom & (ATLAS_MAX_DOMAINS - 1), now)) {
 			scx_bpf_task_set_slice(p, 0);
 			stat_inc(ATLAS_STAT_TICK_PREEMPT);
 		}

@@ -171,15 +171,27 @@ struct {
 /* ---- small helpers ------------------------------------------------------ */
 
 /*
- * The per-CPU clock for runtimes (differences taken on one CPU): the
- * kernel's cached rq clock where it exists (6.14+), else ktime. Load
- * averages, which userspace reads, use bpf_ktime_get_ns() (CLOCK_MONOTONIC).
+ * The per-CPU clock for runtimes: the kernel's cached rq clock where it
+ * exists (6.14+), else ktime. Load averages, which userspace reads, use
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC).
  */
 static __always_inline u64 atlas_now(void)
 {
 	if (bpf_ksym_exists(scx_bpf_now))
 		return scx_bpf_now();
 	return bpf_ktime_get_ns();
+}
+
+/*
+ * now - since for two atlas_now() readings, 0 if `since` is the later.
+ * Readings of one CPU's clock never go back, but a property change of a
+ * running task (nice, policy, affinity) calls ops.running and ops.stopping
+ * from the changing CPU, whose clock may be a little behind the task's
+ * CPU's; unclamped, such a difference wraps to centuries of runtime.
+ */
+static __always_inline u64 clock_since(u64 now, u64 since)
+{
+	return (s64)(now - since) > 0 ? now - since : 0;
 }
 
 static __always_inline u32 domain_of_cpu(s32 cpu)

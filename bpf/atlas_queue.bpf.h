@@ -295,7 +295,7 @@ static __always_inline bool victim_ok(s32 cpu, u32 dom, u64 deadline, u64 avg_ru
 		return false;
 	if (!*now)
 		*now = atlas_now();
-	return *now - run->started_at >= preempt_min_run_ns;
+	return clock_since(*now, run->started_at) >= preempt_min_run_ns;
 }
 
 /* Takes the victim for this waking task; false if another one was faster. */
@@ -362,7 +362,7 @@ static __always_inline bool tick_preempt_due(struct task_ctx *taskc, s32 cpu, u3
 	u64 deadline;
 
 	if (!wakeup_preempt || fifo_sched || !is_hog(taskc->hog) ||
-	    now - taskc->run_start < preempt_min_run_ns)
+	    clock_since(now, taskc->run_start) < preempt_min_run_ns)
 		return false;
 	deadline = running_deadline(taskc);
 	return sleeper_due_before(cpu_dsq(cpu), deadline) || sleeper_due_before(dom, deadline);

@@ -71,7 +71,10 @@ expect_positive enq_pinned tick_preempt
 # ops.running on the changing CPU: what they charge and record belongs to
 # the task's CPU. Charged to the calling CPU (tried: the binary of d4c1115,
 # bpf_get_smp_processor_id in stopping), domain 0 read 34 % busy and domain
-# 1 28 %; charged to the task's CPU, 12 % (the renicing perl) and 48 %.
+# 1 28 %; charged to the task's CPU, 12 % (the renicing perl) and 48 %
+# (the hog's CPU busy, its sibling idle; each atlas_stats run reads from
+# the start). ops.running's cpu_run slot follows the same CPU, which no
+# figure outside shows.
 start_atlas
 hog 2; h1=$HOG_PID
 sleep 1
@@ -85,6 +88,6 @@ stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "renice run: exit status $ATLAS_RC"
 U0=$(jq '.domains["0"].util_pct' /tmp/renice.json) U1=$(jq '.domains["1"].util_pct' /tmp/renice.json)
 echo "reniced hog on CPU 2: domain 0 (CPUs 0-1) ${U0} % busy, domain 1 (CPUs 2-3) ${U1} % busy"
-awk -v a="$U0" -v b="$U1" 'BEGIN { exit !(b >= 35 && b > 2 * a) }' ||
+awk -v a="$U0" -v b="$U1" 'BEGIN { exit !(b >= 38 && b > a) }' ||
   fail "the reniced hog's time is not charged to its own CPU's domain: domain 0 $U0 %, domain 1 $U1 %"
 pass "waking tasks preempt CPU hogs at wake-up or the next tick (default on; off with --wakeup_preempt=false), and never hackbench's tasks; a running task's property change charges its own CPU"
