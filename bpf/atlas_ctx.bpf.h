@@ -184,10 +184,12 @@ static __always_inline u64 atlas_now(void)
 
 /*
  * now - since for two atlas_now() readings, 0 if `since` is the later.
- * Readings of one CPU's clock never go back, but a property change of a
- * running task (nice, policy, affinity) calls ops.running and ops.stopping
- * from the changing CPU, whose clock may be a little behind the task's
- * CPU's; unclamped, such a difference wraps to centuries of runtime.
+ * Readings of one CPU's clock never go back, but two CPUs' may be a little
+ * apart: a property change of a running task (nice, policy, affinity)
+ * calls ops.running and ops.stopping from the changing CPU, and
+ * wake-up preemption (victim_ok) compares the waker's clock with the time
+ * the victim's task started; unclamped, such a difference wraps to
+ * centuries of runtime.
  */
 static __always_inline u64 clock_since(u64 now, u64 since)
 {

@@ -14,14 +14,18 @@ def hl(xs):
             new[s] += c
             new[s + k] += c
         counts = new
-    cum, t = 0, 0
+    # t: the largest s with P(T <= s) <= 0.025; the interval runs from the
+    # (t+1)-th smallest to the (t+1)-th largest Walsh average (as
+    # bench/stats.cc's SignedRankInterval; checked against its intervals).
+    cum, t = 0, -1
     for s, c in enumerate(counts):
         if (cum + c) / 2**n > 0.025:
-            t = s
             break
         cum += c
+        t = s
     m = len(w)
-    return math.exp((w[(m - 1) // 2] + w[m // 2]) / 2), math.exp(w[t]), math.exp(w[m - 1 - t])
+    lo, hi = (w[t], w[m - 1 - t]) if t >= 0 else (w[0], w[-1])
+    return math.exp((w[(m - 1) // 2] + w[m // 2]) / 2), math.exp(lo), math.exp(hi)
 
 d = json.load(open(sys.argv[1]))
 a_name, b_name = sys.argv[2], sys.argv[3]
