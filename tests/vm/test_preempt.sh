@@ -78,11 +78,10 @@ expect_positive enq_pinned tick_preempt
 start_atlas
 hog 2; h1=$HOG_PID
 sleep 1
-"$ATLAS_STATS_BIN" --json > /dev/null || fail "atlas_stats --json failed"
 taskset -c 0 perl -e 'use Time::HiRes qw(sleep time); my ($pid, $n, $end) = ($ARGV[0], 0, time + 3);
   while (time < $end) { setpriority(0, $pid, $n ^= 1) or die "setpriority: $!"; sleep(0.001) }' "$h1" ||
   fail "renicing the hog failed"
-"$ATLAS_STATS_BIN" --json > /tmp/renice.json || fail "atlas_stats --json failed"
+stats_json > /tmp/renice.json || fail "atlas_stats --json failed"
 kill "$h1"; wait "$h1" 2>/dev/null
 stop_atlas INT
 [ "$ATLAS_RC" = 0 ] || fail "renice run: exit status $ATLAS_RC"
