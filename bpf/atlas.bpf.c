@@ -38,8 +38,10 @@
  *    steal from the domain of its node queueing the most (at least
  *    --greedy_threshold); then from other nodes' domains queueing at least
  *    --greedy_threshold_x_numa. After an enqueue an idle CPU is kicked: one
- *    of the domain, else one in the tuner's kick-greedy mask (its node, or
- *    others when the queue is deep).
+ *    of the domain, else one in the tuner's kick-greedy mask (its node when
+ *    the queue holds --greedy_threshold tasks, others when it holds
+ *    --greedy_threshold_x_numa). Below the threshold a task waits for its
+ *    own domain's CPUs rather than cross to another cache.
  *
  * g. Slice end with nothing else to run (SCX_OPS_ENQ_LAST): the task keeps
  *    its CPU with a new slice, wherever it runs, unless a migration request
@@ -196,7 +198,7 @@ void BPF_STRUCT_OPS(atlas_enqueue, struct task_struct *p, u64 enq_flags)
 	/* ... or an idle one allowed to steal it (a greedy one). */
 	if (!taskc->all_cpus || !greedy_elsewhere(kick_greedy_doms, dom))
 		return;
-	cpu = greedy_threshold ? pick_idle_in(MASK_KICK_GREEDY, node_of_domain(dom)) : -1;
+	cpu = greedy_queued(dom, 0) ? pick_idle_in(MASK_KICK_GREEDY, node_of_domain(dom)) : -1;
 	if (cpu < 0 && greedy_threshold_x_numa &&
 	    scx_bpf_dsq_nr_queued(dom) >= (s32)greedy_threshold_x_numa)
 		cpu = pick_idle_elsewhere(MASK_KICK_GREEDY, node_of_domain(dom));

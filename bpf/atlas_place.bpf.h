@@ -23,7 +23,8 @@
  *
  * No idle CPU in the domain: a task allowed everywhere may
  * take an idle CPU of another domain the tuner allows ("direct greedy"),
- * in its node, and in other nodes when its own domain queues at least
+ * in its node when its own domain would queue at least --greedy_threshold
+ * tasks with it, and in other nodes when it queues at least
  * --greedy_threshold_x_numa tasks. It stays a task of its domain (a guest
  * where it runs).
  */
@@ -79,6 +80,19 @@ static __always_inline s32 pick_idle_elsewhere(u32 which, u32 node)
 			return cpu;
 	}
 	return -1;
+}
+
+/*
+ * Whether domain `dom` queues enough for a CPU of another domain of its node
+ * to take its tasks: at least --greedy_threshold, counting `placing` more
+ * (the task being placed, not queued yet). A threshold of 1 needs no look
+ * at the queue: the task is or will be in it.
+ */
+static __always_inline bool greedy_queued(u32 dom, s32 placing)
+{
+	if (greedy_threshold <= 1)
+		return greedy_threshold;
+	return scx_bpf_dsq_nr_queued(dom) + placing >= (s32)greedy_threshold;
 }
 
 /*
@@ -225,7 +239,7 @@ static __always_inline s32 pick_idle_elsewhere_for(struct task_ctx *taskc, u32 d
 
 	if (!taskc->all_cpus || !greedy_elsewhere(direct_greedy_doms, dom))
 		return -1;
-	if (greedy_threshold) {
+	if (greedy_queued(dom, 1)) {
 		cpu = pick_idle_in(MASK_DIRECT_GREEDY, node);
 		if (cpu >= 0) {
 			/* The greedy mask may hold the task's own domain. */

@@ -13,9 +13,10 @@ ABSL_FLAG(bool, fifo, false,
 ABSL_FLAG(bool, kthreads_local, false,
           "Send every per-CPU kernel thread straight to its CPU (kthreads "
           "bound to one CPU always are).");
-ABSL_FLAG(int, greedy_threshold, 1,
-          "Steal from another domain of the same NUMA node when it queues at "
-          "least this many tasks; 0 = never.");
+ABSL_FLAG(int, greedy_threshold, 2,
+          "Let an idle CPU take tasks of another domain of its NUMA node "
+          "(steal at dispatch, greedy pick at wake-up, kick after enqueue) "
+          "only while that domain queues at least this many; 0 = never.");
 ABSL_FLAG(int, greedy_threshold_x_numa, 0,
           "Steal from a domain of another NUMA node when it queues at least "
           "this many tasks, and allow direct-greedy placement across nodes; "
