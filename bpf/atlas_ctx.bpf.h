@@ -23,7 +23,7 @@ const volatile __u32 nr_domains = 1;
 const volatile __u32 nr_cores = 1;
 const volatile __u32 nr_nodes = 1; /* highest node id + 1 */
 const volatile __u64 load_half_life_ns = 1000000000ULL;
-const volatile __u32 greedy_threshold = 2; /* 0 = never cross LLCs inside a node */
+const volatile __u32 greedy_threshold = 1; /* 0 = never cross LLCs inside a node */
 const volatile __u32 greedy_threshold_x_numa = 0; /* 0 = never across nodes */
 const volatile bool fifo_sched = false;
 const volatile bool kthreads_local = false;

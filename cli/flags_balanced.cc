@@ -13,7 +13,7 @@ ABSL_FLAG(bool, fifo, false,
 ABSL_FLAG(bool, kthreads_local, false,
           "Send every per-CPU kernel thread straight to its CPU (kthreads "
           "bound to one CPU always are).");
-ABSL_FLAG(int, greedy_threshold, 2,
+ABSL_FLAG(int, greedy_threshold, 1,
           "Let an idle CPU take tasks of another domain of its NUMA node "
           "(steal at dispatch, greedy pick at wake-up, kick after enqueue) "
           "only while that domain queues at least this many; 0 = never.");

@@ -43,7 +43,7 @@ struct Options {
   // Balanced mode (cli/flags_balanced.cc).
   bool fifo = false;
   bool kthreads_local = false;
-  int greedy_threshold = 2;
+  int greedy_threshold = 1;
   int greedy_threshold_x_numa = 0;
   bool wakeup_preempt = true;
   absl::Duration preempt_min_run = absl::Microseconds(250);

@@ -32,7 +32,7 @@ struct SchedulerConfig {
   uint64_t slice_ns = 20'000'000;  // initial slice; the tuner may change it
   bool fifo = false;
   bool kthreads_local = false;
-  uint32_t greedy_threshold = 2;          // 0 = never cross LLCs inside a node
+  uint32_t greedy_threshold = 1;          // 0 = never cross LLCs inside a node
   uint32_t greedy_threshold_x_numa = 0;   // 0 = never steal across nodes
   bool wake_sync = true;                  // honour wake-sync (the waker's CPU)
   bool wakeup_preempt = true;             // a waking task may preempt a hog
