@@ -4,7 +4,8 @@
 # where busy loops run (the CPU each last ran on, from /proc, every 100 ms
 # for 3 s), with --no_load_balance: the planner moves tasks on purpose and
 # must stay out. The loops are started pinned to their first domain's CPUs
-# and then allowed everywhere (they stay tasks of that domain).
+# and then widened (to every CPU, or to their node's in part 2); they stay
+# tasks of that first domain.
 #
 # Part 1, across nodes: with --greedy_threshold_x_numa=0 (the default) 4
 # loops of node 0's domain (CPUs 0-1) stay on node 0 while node 1 (CPUs
