@@ -85,6 +85,10 @@ ABSL_FLAG(std::string, debug_migrate, "",
           "Testing: PID:DOMAIN[,PID:DOMAIN...], ask BPF to migrate those "
           "tasks when SIGUSR1 arrives, then print their domains with every "
           "stats line.");
+ABSL_FLAG(bool, verbose, false,
+          "Print every balance pass: each domain's load before and after its "
+          "moves, and each move (PID, from and to domain, the load it "
+          "carries).");
 ABSL_FLAG(absl::Duration, stats_interval, absl::ZeroDuration(),
           "Print the BPF counters this often (e.g. 1s); 0 prints them once, "
           "at exit.");
@@ -122,6 +126,7 @@ void ReadBalancedFlags(Options* o) {
   o->slice_overutil = absl::GetFlag(FLAGS_slice_overutil);
   o->debug_migrate = absl::GetFlag(FLAGS_debug_migrate);
   o->stats_interval = absl::GetFlag(FLAGS_stats_interval);
+  o->verbose = absl::GetFlag(FLAGS_verbose);
   o->debug_inject_error_after = absl::GetFlag(FLAGS_debug_inject_error_after);
 }
 

@@ -42,6 +42,7 @@ const std::vector<std::string> kBalancedOnlyFlags = {
     "slice_overutil",
     "debug_migrate",
     "stats_interval",
+    "verbose",
     "debug_inject_error_after",
 };
 const std::vector<std::string> kUserOnlyFlags = {
@@ -309,6 +310,7 @@ BalancedOptions ToBalanced(const Options& o) {
   s.fifo = o.fifo;
   s.debug_inject_error_after_ns = Ns(o.debug_inject_error_after);
   b.stats_interval = o.stats_interval;
+  b.verbose = o.verbose;
   return b;
 }
 

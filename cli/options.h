@@ -68,6 +68,7 @@ struct Options {
   absl::Duration slice_overutil = absl::Milliseconds(1);
   std::string debug_migrate;
   absl::Duration stats_interval = absl::ZeroDuration();
+  bool verbose = false;
   absl::Duration debug_inject_error_after = absl::ZeroDuration();
 
   // User mode (cli/flags_user.cc).

@@ -30,6 +30,7 @@ struct BalancedOptions {
   BalanceParams balance;
   TunerParams tuner;
   absl::Duration stats_interval = absl::ZeroDuration();  // 0: final only
+  bool verbose = false;  // --verbose: a line for every balance pass
   // Testing (--debug_migrate): migration requests (pid -> domain) written
   // when SIGUSR1 arrives; the pids' domains are then printed with every
   // stats line. Its signal handler is installed only when this is set.
