@@ -45,12 +45,12 @@ echo "qemu dying at the first boot -> exit $rc, output '$out', $(grep -c 'bootin
 # what the host sees (qemu's vCPUs and where they are) and what the guest's
 # diagnostic agent said (task states, the tails of the logs in /tmp, sysrq
 # dumps).
-out=$($VM -s 1:1:1 -t 60 'echo "last words of the test" > /tmp/hang.log; sleep 1000' 2>&1)
+out=$($VM -s 1:1:1 -t 45 'echo "last words of the test" > /tmp/hang.log; sleep 1000' 2>&1)
 rc=$?
-echo "a command that never ends, -t 60 -> exit $rc; report:"
+echo "a command that never ends, -t 45 -> exit $rc; report:"
 echo "$out" | grep -E 'timed out|vm status|RIP=|diag: ====|diag:   last words|sysrq' | head -12 | sed 's/^/    /'
 [ $rc = 124 ] || fail "a hang gave exit $rc, want 124"
-grep -q 'timed out after 60s (a hang' <<< "$out" || fail "no hang report"
+grep -q 'timed out after 45s (a hang' <<< "$out" || fail "no hang report"
 grep -qE 'CPU#0 RIP=[0-9a-f]+ [a-z_]+' <<< "$out" || fail "no vCPU instruction pointer with its kernel function: $(grep RIP= <<< "$out")"
 grep -q 'diag: ==== the command is still running' <<< "$out" || fail "the guest's diagnostic agent did not report"
 grep -q 'diag:   last words of the test' <<< "$out" || fail "the agent did not show the tail of /tmp/hang.log"
@@ -59,10 +59,10 @@ grep -qE 'diag:   [0-9]+/task/[0-9]+ sleep S' <<< "$out" || fail "the agent did 
 # boot (CI lost two runs to such hangs) is diagnosed, ended and booted
 # again, at most twice. Here every boot hangs: init=/usr/bin/tail waits on
 # its input and never starts the command.
-out=$(SCX_VM_BOOT_TIMEOUT=20 $VM -s 1:1:1 -t 200 -a init=/usr/bin/tail 'echo the command ran' 2>&1)
+out=$(SCX_VM_BOOT_TIMEOUT=12 $VM -s 1:1:1 -t 200 -a init=/usr/bin/tail 'echo the command ran' 2>&1)
 rc=$?
-hangs=$(grep -c 'had not started the command 20s after boot' <<< "$out")
-echo "every boot hangs, a 20 s boot limit -> exit $rc, $hangs boot hangs reported, $(grep -c 'booting again' <<< "$out") boots again"
+hangs=$(grep -c 'had not started the command 12s after boot' <<< "$out")
+echo "every boot hangs, a 12 s boot limit -> exit $rc, $hangs boot hangs reported, $(grep -c 'booting again' <<< "$out") boots again"
 [ $rc = 124 ] || fail "boot hangs gave exit $rc, want 124"
 [ "$hangs" = 3 ] || fail "$hangs boot hangs reported, want 3: $(grep 'vm-run:' <<< "$out" | head -5)"
 [ "$(grep -c 'booting again' <<< "$out")" = 2 ] || fail "want 2 boots again after the first two hangs"
