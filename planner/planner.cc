@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/str_format.h"
+
 namespace atlas {
 
 bool WeightCapChanged(double counted, double cap) {
@@ -11,6 +13,27 @@ bool WeightCapChanged(double counted, double cap) {
     return std::isinf(counted) != std::isinf(cap);
   }
   return std::abs(cap - counted) > 0.1 * counted;
+}
+
+std::string DescribePass(const Plan& plan) {
+  std::string out = "pass: loads";
+  for (double l : plan.loads_before) out += absl::StrFormat(" %.2f", l);
+  out += " ->";
+  for (double l : plan.loads_after) out += absl::StrFormat(" %.2f", l);
+  if (plan.saturated && std::isfinite(plan.weight_cap)) {
+    out += absl::StrFormat(" (saturated: weights count, capped at %.0f)",
+                           plan.weight_cap);
+  } else if (plan.saturated) {
+    out += " (saturated: weights count)";
+  }
+  if (plan.migrations.empty()) return out + "; no moves";
+  const char* sep = "; moved ";
+  for (const Migration& m : plan.migrations) {
+    out +=
+        absl::StrFormat("%s%u %d->%d (%.2f)", sep, m.pid, m.from, m.to, m.load);
+    sep = ", ";
+  }
+  return out;
 }
 
 Plan Planner::BalanceOnce(uint64_t now_ns) {

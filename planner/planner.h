@@ -12,6 +12,7 @@
 #define SCX_ATLAS_PLANNER_PLANNER_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +56,15 @@ struct PlannerLayout {
 // a tenth, or to or from none, so the loads are counted with one cap for a
 // while.
 bool WeightCapChanged(double counted, double cap);
+
+// --verbose's line for a balance pass: "pass: loads 2.77 0.46 -> 1.52 1.71
+// (saturated: weights count, capped at 654); moved 164 0->1 (0.56), 44
+// 0->1 (0.40)", or "...; no moves": each domain's load before and after
+// the moves, in the units the pass used (duty cycles; once saturated, x
+// weight, each weight capped at the infeasible-weight cap when one
+// applies, given in p->scx.weight units), and each move's PID, domains
+// and load.
+std::string DescribePass(const Plan& plan);
 
 class Planner {
  public:

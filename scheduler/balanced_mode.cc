@@ -11,7 +11,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "planner/cgroup_shares.h"
 #include "planner/planner.h"
@@ -23,25 +22,6 @@
 
 namespace atlas {
 namespace {
-
-// --verbose's line for a balance pass: "scx_atlas: pass: loads 2.77 0.46 ->
-// 1.52 1.71; moved 164 0->1 (0.56), 44 0->1 (0.40)" (loads in the units
-// the pass used: duty cycles, or x weight once saturated).
-std::string FormatPass(const Plan& plan) {
-  std::string out = "scx_atlas: pass: loads";
-  for (double l : plan.loads_before) out += absl::StrFormat(" %.2f", l);
-  out += " ->";
-  for (double l : plan.loads_after) out += absl::StrFormat(" %.2f", l);
-  if (plan.saturated) out += " (saturated: weights count)";
-  if (plan.migrations.empty()) return out + "; no moves";
-  const char* sep = "; moved ";
-  for (const Migration& m : plan.migrations) {
-    out +=
-        absl::StrFormat("%s%u %d->%d (%.2f)", sep, m.pid, m.from, m.to, m.load);
-    sep = ", ";
-  }
-  return out;
-}
 
 uint64_t Ns(absl::Duration d) {
   return static_cast<uint64_t>(absl::ToInt64Nanoseconds(d));
@@ -343,7 +323,7 @@ void BalancedMode::Step() {
     const Plan plan = planner_->BalanceOnce(pass_start);
     hub_.Balanced(plan, MonotonicNs() - pass_start, planner_->last_cost());
     if (options_.verbose) {
-      std::printf("%s\n", FormatPass(plan).c_str());
+      std::printf("scx_atlas: %s\n", DescribePass(plan).c_str());
       std::fflush(stdout);
     }
     if (!plan.migrations.empty() || plan.failed_writes ||

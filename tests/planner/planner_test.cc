@@ -134,6 +134,22 @@ TEST(Planner, BalanceOnceHandsTheWeightCapToTheSourceWhenItChanges) {
   EXPECT_TRUE(std::isinf(source.caps[2]));
 }
 
+TEST(DescribePass, GivesTheLoadsTheCapAndEveryMove) {
+  Plan plan;
+  plan.loads_before = {2.774, 0.46};
+  plan.loads_after = {1.52, 1.714};
+  EXPECT_EQ(DescribePass(plan), "pass: loads 2.77 0.46 -> 1.52 1.71; no moves");
+  plan.saturated = true;
+  plan.migrations = {{9, 164, 0, 1, 0.564}, {10, 44, 1, 0, 0.4}};
+  EXPECT_EQ(DescribePass(plan),
+            "pass: loads 2.77 0.46 -> 1.52 1.71 (saturated: weights count); "
+            "moved 164 0->1 (0.56), 44 1->0 (0.40)");
+  plan.weight_cap = 653.9;
+  EXPECT_EQ(DescribePass(plan),
+            "pass: loads 2.77 0.46 -> 1.52 1.71 (saturated: weights count, "
+            "capped at 654); moved 164 0->1 (0.56), 44 1->0 (0.40)");
+}
+
 TEST(Planner, TuneOnceTurnsBusyTimeIntoUtilization) {
   FakeSource source;
   PlannerLayout layout{{{0, 1}, {0, 1}}, {{0}, {1}}};
