@@ -87,8 +87,8 @@ ABSL_FLAG(std::string, debug_migrate, "",
           "stats line.");
 ABSL_FLAG(bool, verbose, false,
           "Print every balance pass: each domain's load before and after its "
-          "moves, and each move (PID, from and to domain, the load it "
-          "carries).");
+          "moves, the infeasible-weight cap when one applies, and each move "
+          "(PID, from and to domain, the load it carries).");
 ABSL_FLAG(absl::Duration, stats_interval, absl::ZeroDuration(),
           "Print the BPF counters this often (e.g. 1s); 0 prints them once, "
           "at exit.");
