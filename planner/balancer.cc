@@ -348,6 +348,7 @@ struct ScanState {
   uint32_t heavy_floor = 0;  // a weight above it goes to `heavy`
   size_t nr_heavy = 0;       // weights written to `heavy`
   size_t nr_cand = 0;        // candidates written
+  int listing_left = 0;      // domains still listing (listing[d] != 0)
 };
 
 // Scans slots [i, n): counts the fresh ones, writes each source domain's
@@ -371,24 +372,29 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
   size_t nc = st->nr_cand;
   size_t nh = st->nr_heavy;
   const uint32_t heavy_floor = st->heavy_floor;
+  int listing_left = st->listing_left;
   // SlotFresh(at, now, max_age) as one comparison per slot.
   const uint64_t oldest = OldestFresh(now, max_age);
-  for (; i < n; ++i) {
-    const atlas_task_snap& s = slots[i];
-    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
-    // codes[nr_codes]: no factor (no cgroup, or a slot past the factors).
-    const uint32_t raw = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
-    const uint32_t cg =
-        kWeigh == Weigh::kPlain
-            ? 0
-            : std::min<uint32_t>(__atomic_load_n(&s.cgroup, __ATOMIC_RELAXED),
-                                 nr_codes);
-    uint32_t w = kWeigh == Weigh::kPlain   ? raw * ATLAS_WEIGHT_SCALE
-                 : kWeigh == Weigh::kExact ? ApplyFactor(raw, codes[cg])
-                                           : 0;
-    const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
-    const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
-    if (!((uid != 0) & (at >= oldest))) continue;
+  // With no domain listing and no heavy weights kept, only the counts and
+  // totals are left: the loop after this one, without the listing's reads
+  // and branches (at 10k tasks the sources' windows are full after a fifth
+  // of the slots or less).
+  const bool counts_only = heavy_floor == std::numeric_limits<uint32_t>::max();
+  // A slot's cgroup entry (codes[nr_codes]: no factor, as for no cgroup
+  // or a slot past the factors) and its weight as kWeigh counts it.
+  auto cgroup_of = [nr_codes](const atlas_task_snap& s) -> uint32_t {
+    return kWeigh == Weigh::kPlain
+               ? 0
+               : std::min<uint32_t>(
+                     __atomic_load_n(&s.cgroup, __ATOMIC_RELAXED), nr_codes);
+  };
+  auto weigh = [codes](uint32_t raw, uint32_t cg) -> uint32_t {
+    return kWeigh == Weigh::kPlain   ? raw * ATLAS_WEIGHT_SCALE
+           : kWeigh == Weigh::kExact ? ApplyFactor(raw, codes[cg])
+                                     : 0;
+  };
+  // A fresh slot into the counts and totals.
+  auto count = [&](uint32_t raw, uint32_t cg, uint32_t w) {
     ++nr_tasks;
     if constexpr (kWeigh == Weigh::kTally) {
       CgroupTally& t = tally[cg];
@@ -398,6 +404,18 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
       total_weight += w;
       max_weight = std::max(max_weight, w);
     }
+  };
+  const size_t listing_end = listing_left == 0 && counts_only ? i : n;
+  for (; i < listing_end; ++i) {
+    const atlas_task_snap& s = slots[i];
+    const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
+    const uint32_t raw = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
+    const uint32_t cg = cgroup_of(s);
+    uint32_t w = weigh(raw, cg);
+    const uint32_t d = __atomic_load_n(&s.dom, __ATOMIC_RELAXED);
+    const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
+    if (!((uid != 0) & (at >= oldest))) continue;
+    count(raw, cg, w);
     const uint32_t dd = d < nd ? d : nd;
     if (listing[dd]) {
       if constexpr (kWeigh == Weigh::kTally) w = ApplyFactor(raw, codes[cg]);
@@ -424,13 +442,22 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
         listed[dd] = l + (above ? 1 : 1 << 16);
         // The window above the floor full: the domain's other tasks are
         // not looked at.
-        if (above && (l & 0xffff) + 1 == kEnd) listing[dd] = 0;
+        if (above && (l & 0xffff) + 1 == kEnd) {
+          listing[dd] = 0;
+          --listing_left;
+        }
         cand[nc++] = {uid,
                       static_cast<uint32_t>(i),
                       static_cast<int32_t>(d),
                       rough,
                       w,
                       std::numeric_limits<double>::quiet_NaN()};
+      }
+      // (This slot's heavy check is moot then: no weight is above the
+      // floor.)
+      if (listing_left == 0 && counts_only) {
+        ++i;
+        break;
       }
     }
     // Taken for the first few slots, then (the floor having risen to the
@@ -443,6 +470,18 @@ __attribute__((noinline)) size_t ScanUntilHeavy(
       }
     }
   }
+  if (listing_left == 0 && counts_only) {
+    for (; i < n; ++i) {
+      const atlas_task_snap& s = slots[i];
+      const uint64_t at = __atomic_load_n(&s.updated_at, __ATOMIC_RELAXED);
+      const uint32_t raw = __atomic_load_n(&s.weight, __ATOMIC_RELAXED);
+      const uint64_t uid = __atomic_load_n(&s.uid, __ATOMIC_RELAXED);
+      if (!((uid != 0) & (at >= oldest))) continue;
+      const uint32_t cg = cgroup_of(s);
+      count(raw, cg, weigh(raw, cg));
+    }
+  }
+  st->listing_left = listing_left;
   st->total_weight = total_weight;
   st->max_weight = max_weight;
   st->nr_tasks = nr_tasks;
@@ -598,6 +637,7 @@ void Balancer::ScanTasks() {
     }
   };
   listing_.assign(is_source_.begin(), is_source_.end());
+  st.listing_left = nr_sources_;
   scan(first, nr_slots, false, listing_.data(), &st);
   scan(0, first, false, listing_.data(), &st);
   nr_cand_ = static_cast<int>(st.nr_cand);
