@@ -499,11 +499,20 @@ void BPF_STRUCT_OPS(atlas_tick, struct task_struct *p)
 		taskc->charged_at = now;
 		/* A task that keeps its CPU never reaches stopping. */
 		snapshot_task(p, taskc, now);
-		/* ... nor runnable, where the cgroup factor is read. */
-		if (cgroup_weights) {
-			u32 w = effective_weight(p->scx.weight, taskc->cgroup);
+		/*
+		 * ... nor runnable, where the cgroup factor is read and the
+		 * planner's weight cap applied: a hog runnable since before
+		 * the cap changed would count its old weight in its domain's
+		 * load for as long as it runs (a nice -20 hog kept its whole
+		 * weight, 87 times a nice-0 task's, against a cap of 6-8:
+		 * every pass then moved every task of its domain).
+		 */
+		{
+			u32 w = cgroup_weights ? effective_weight(p->scx.weight, taskc->cgroup)
+					       : taskc->weight;
 
-			if (w != taskc->weight)
+			if (w != taskc->weight ||
+			    (taskc->runnable && load_weight(w) != taskc->load_w))
 				task_weight_changed(taskc, w);
 		}
 		if (p->scx.slice &&
