@@ -48,11 +48,14 @@ MAX_LATE_MIGRATIONS=${MAX_LATE_MIGRATIONS:-6}
 # hog, runnable since before there was a cap, kept its whole weight in its
 # domain's load (94 against 0.3), and every pass moved every task of that
 # domain to the other one: the hog 11 times in 12 passes (with each nice-0
-# hog in the passes printed). Since then: 4 and 5 moves of the busy tasks,
-# at most 3 of one (2 runs of this phase); 4-11, at most 2 of one, with the
-# phase run on the first scheduler (3 runs). Bounds: a few more.
+# hog in the passes printed). Since then: 4, 5 and 8 moves of the busy
+# tasks, at most 3, 3 and 4 of one (2 runs of this phase and a CI run);
+# 4-11, at most 2 of one, with the phase run on the first scheduler (3
+# runs). What still moves them is the cap itself, which counts sleeping
+# tasks' whole weight (the hog at 4-8 nice-0 tasks' worth, where it can use
+# one CPU). Bounds: a few more.
 MAX_NICE_MOVES=${MAX_NICE_MOVES:-16}
-MAX_NICE_MOVES_ONE=${MAX_NICE_MOVES_ONE:-5}
+MAX_NICE_MOVES_ONE=${MAX_NICE_MOVES_ONE:-6}
 READS=14 # 7 intervals, a reading every half interval (1 s)
 
 applied() { jq .migrations_applied <<< "$1"; }
