@@ -119,15 +119,21 @@ done
 kill "$CROWD" 2>/dev/null; wait "$CROWD" 2>/dev/null
 sleep 2
 
+# The PIDs the passes of this run asked to move, a line per move
+# (--verbose: "moved PID F->T (LOAD)"); counted per PID with a here-string
+# (the guest has no /dev/fd for a process substitution).
+moves_asked() {
+  grep '^scx_atlas: pass:' "$ATLAS_LOG" | grep -oE '[0-9]+ [0-9]+->[0-9]+ \(' | cut -d' ' -f1
+}
+
 run hogs
 within 10 "${READINGS[3]}" || fail "not within 10% of the average 2 intervals after the release: $(loads "${READINGS[3]}")"
 [ "$SETTLED" -le 4 ] || fail "balance lost at reading $SETTLED or before it: $(loads "${READINGS[SETTLED - 2]}")"
 [ "$MIGRATIONS" -ge 4 ] || fail "$MIGRATIONS migrations applied; 4 is the least that balances 8 hogs"
 [ "$MIGRATIONS" -le "$MAX_MIGRATIONS" ] || fail "$MIGRATIONS migrations applied for a move of 4 hogs (bound $MAX_MIGRATIONS)"
 [ "$LATE" -le "$MAX_LATE_MIGRATIONS" ] || fail "$LATE migrations after the balance was reached (bound $MAX_LATE_MIGRATIONS): ping-pong"
-# The hogs' moves the passes asked for (--verbose: "moved PID F->T (LOAD)";
-# a here-string: the guest has no /dev/fd for a process substitution).
-moved=$(grep '^scx_atlas: pass:' "$ATLAS_LOG" | grep -oE '[0-9]+ [0-9]+->[0-9]+ \(' | cut -d' ' -f1)
+# The hogs' moves the passes asked for.
+moved=$(moves_asked)
 grep '^scx_atlas: pass:.*moved' "$ATLAS_LOG" | tail -4
 MOVES=$(grep -c . <<< "$moved") HOG_MOVED=0
 for p in "${hogs[@]}"; do
@@ -147,7 +153,7 @@ sleep 4
 for _ in 1 2 3 4 5 6 7; do bash -c 'while :; do :; done' & busy+=($!); done
 sleep 24
 kill "${busy[@]}"; wait "${busy[@]}" 2>/dev/null
-moved=$(grep '^scx_atlas: pass:' "$ATLAS_LOG" | grep -oE '[0-9]+ [0-9]+->[0-9]+ \(' | cut -d' ' -f1)
+moved=$(moves_asked)
 grep '^scx_atlas: pass:' "$ATLAS_LOG" | tail -3
 NICE_MOVES=0 NICE_EACH=""
 for p in "${busy[@]}"; do
