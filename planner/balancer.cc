@@ -1021,11 +1021,10 @@ void Balancer::BalanceInsideNodes() {
     under_[n].resize(nd);
     node_avg[n] = NodeAvg(n);
   }
-  const double pct = params_.domain_imbalance_pct / 100;  // DomainThreshold
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double ex = load_[d] - node_avg[n] * capacity_[d];
-    const double th = pct * node_avg[n] * capacity_[d];
+    const double th = DomainThreshold(d, node_avg[n]);
     nexcess_[d] = ex;
     threshold_[d] = th;
     over_[n][nr_over[n]] = MostFirst::Key(ex, d);
