@@ -281,7 +281,7 @@ class Balancer {
   // How far domain d's load must be from its share of its node's load
   // (node_avg per unit of capacity) to be a source or a target inside it.
   double DomainThreshold(int d, double node_avg) const {
-    return params_.domain_imbalance_pct / 100 * node_avg * capacity_[d];
+    return domain_frac_ * node_avg * capacity_[d];
   }
   // Tries the sources `from` (most excess first) against the targets `to`
   // (least excess first), until one move succeeds; the positions of its
@@ -306,6 +306,9 @@ class Balancer {
   double source_floor_ = 0;  // the sum of their floors (MarkSources)
   double avg_ = 0;           // load per unit of capacity, machine-wide
   double cap_ = std::numeric_limits<double>::infinity();  // weight cap
+  // domain_imbalance_pct / 100, once (the loops over the domains that
+  // compare against DomainThreshold divided by 100 for each domain).
+  double domain_frac_ = 0;
   // Kept across passes, as the arrays below (Scratch).
   Eigen::VectorXd& load_;       // per domain
   Eigen::VectorXd& node_load_;  // per node: kept up to date by every move
@@ -760,6 +763,10 @@ void Balancer::MarkSources() {
     node_pushes[n] =
         nr_nodes_ > 1 && node_load[n] - avg_ * node_cap[n] > NodeThreshold(n);
   }
+  // The counts in locals (as members, each source's stores to the arrays
+  // made the compiler read them back from memory).
+  int nr_sources = 0;
+  double source_floor = 0;
   for (int d = 0; d < nd; ++d) {
     const int n = domains_[d].node;
     const double share = node_avg[n] * capacity_[d];
@@ -767,12 +774,14 @@ void Balancer::MarkSources() {
         load_[d] - share > DomainThreshold(d, node_avg[n]);
     if (over_in_node || (node_pushes[n] && load_[d] > GlobalShare(d))) {
       is_source_[d] = 1;
-      source_slot_[d] = nr_sources_++;
+      source_slot_[d] = nr_sources++;
       floor_[d] =
           std::max(load_[d] - share, load_[d] - GlobalShare(d)) / kFloorDiv;
-      source_floor_ += floor_[d];
+      source_floor += floor_[d];
     }
   }
+  nr_sources_ = nr_sources;
+  source_floor_ = source_floor;
 }
 
 bool Balancer::MoveOne(int from, int to, double limit, double max_load) {
@@ -1123,6 +1132,7 @@ Plan Balancer::Run() {
       static_cast<int>(snapshot_.domains.size()) != nd) {
     return plan_;
   }
+  domain_frac_ = params_.domain_imbalance_pct / 100;
   load_.resize(nd);
   capacity_.resize(nd);
   double runnable = 0;
