@@ -412,7 +412,7 @@ __attribute__((noinline, aligned(64))) size_t ScanUntilHeavy(
       // Stored only when it grows (a cgroup's heaviest is found early):
       // one store a slot instead of two (with both, perf put 38 % of a
       // pass of 10k tasks in 64 cgroups on these lines; one took the
-      // cgroup cases from 4k tasks up to 0.86-0.93 of the time,
+      // cgroup cases from 4k tasks up to 0.86-0.96 of the time,
       // results/planner-20261207b).
       if (__builtin_expect(raw > t.max, 0)) t.max = raw;
     } else {
