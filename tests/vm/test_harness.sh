@@ -17,10 +17,14 @@ echo "guest said: $out (exit $rc)"
 [ $rc = 3 ] || fail "exit status $rc, want the command's 3"
 [[ "$out" == *"cpus=8 nodes=2 smt=0-1 sched_ext=disabled"* ]] || fail "unexpected guest topology: $out"
 
-$VM -s 1:1:1 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 injected" > /dev/kmsg' > /dev/null 2>&1
+# A WARNING in the guest kernel log fails the command (123), and the log is
+# quoted from it on, not cut after a few lines: what the kernel prints after
+# a call trace (a dying CPU's task list, 40 lines on) names the cause.
+err=$($VM -s 1:1:1 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 injected" > /dev/kmsg; for i in $(seq 40); do echo "<4>report line $i" > /dev/kmsg; done' 2>&1 > /dev/null)
 rc=$?
-echo "kernel WARNING in the guest log -> exit $rc"
+echo "kernel WARNING in the guest log -> exit $rc, $(grep -c 'report line' <<< "$err") of its 40 report lines quoted"
 [ $rc = 123 ] || fail "a kernel WARNING gave exit $rc, want 123"
+grep -q 'report line 40' <<< "$err" || fail "the kernel's report was cut: $(grep 'report line' <<< "$err" | tail -1)"
 
 $VM -s 1:1:1 -A 'fake/test.c' 'echo "<4>WARNING: CPU: 0 PID: 1 at fake/test.c:1 injected" > /dev/kmsg' > /dev/null 2>&1
 rc=$?
