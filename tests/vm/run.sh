@@ -13,7 +13,8 @@
 # cached Debian one (e.g. tools/vm/build-kernel-6.12.sh's). --bin: the scx_atlas binary (default: bazel-bin/scx_atlas, built first);
 # it is copied where the guest can see it, with atlas_stats (--stats-bin,
 # default: tools/atlas_stats next to it) and the BPF probe
-# tests/bpf/ravg_probe next to it (ATLAS_RAVG_PROBE_BIN in the guest). --timeout SECS: per guest (300; a test's "# timeout: SECS" line may ask for more).
+# tests/bpf/ravg_probe and tests/vm/crowd next to it (ATLAS_RAVG_PROBE_BIN,
+# ATLAS_CROWD_BIN in the guest). --timeout SECS: per guest (300; a test's "# timeout: SECS" line may ask for more).
 # --env VAR=VAL: exported in every guest. --counts: write "PASSED FAILED".
 # --reasons FILE: append one line per failed test (its name, how it failed,
 # and why: the test's FAIL line, the hang's vCPUs, the kernel's first
@@ -38,8 +39,8 @@ while [ $# -gt 0 ]; do
 done
 cd "$ROOT"
 if [ -z "$BIN" ]; then
-  bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe >/dev/null 2>&1 ||
-    { bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe; exit 1; }
+  bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe //tests/vm:crowd >/dev/null 2>&1 ||
+    { bazel build //:scx_atlas //tools:atlas_stats //tests/bpf:ravg_probe //tests/vm:crowd; exit 1; }
   BIN=$(bazel info bazel-bin 2>/dev/null)/scx_atlas
 fi
 # atlas_stats: given, or where Bazel puts it next to scx_atlas.
@@ -57,6 +58,8 @@ install -m 755 "$BIN" "$STAGE/scx_atlas"
 [ -x "$STATS_BIN" ] && install -m 755 "$STATS_BIN" "$STAGE/atlas_stats"
 PROBE_BIN=$(dirname "$BIN")/tests/bpf/ravg_probe
 [ -x "$PROBE_BIN" ] && install -m 755 "$PROBE_BIN" "$STAGE/ravg_probe"
+CROWD_BIN=$(dirname "$BIN")/tests/vm/crowd
+[ -x "$CROWD_BIN" ] && install -m 755 "$CROWD_BIN" "$STAGE/crowd"
 install -m 644 tools/systemd/scx_atlas.service "$STAGE/scx_atlas.service"
 
 passed=0 failed=0 failures=() hung=() died=() reasons=()
@@ -119,7 +122,7 @@ for t in "${TESTS[@]}"; do
       # shellcheck disable=SC2086
       SCX_VM_TCG_THREAD=$tcg tools/vm/vm-run $vm_args ${KERNEL:+-k "$KERNEL"} ${allow:+-A "$allow"} -l "$STAGE/$name.kernel.log" -t "$t_timeout" "${ENVS[@]+"${ENVS[@]}"}" \
         -e ATLAS_BIN="$STAGE/scx_atlas" -e ATLAS_STATS_BIN="$STAGE/atlas_stats" \
-        -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" \
+        -e ATLAS_RAVG_PROBE_BIN="$STAGE/ravg_probe" -e ATLAS_CROWD_BIN="$STAGE/crowd" \
         -e ATLAS_UNIT="$STAGE/scx_atlas.service" "$t" > "$log" 2>&1
       rc=$?
       klog=$STAGE/$name.kernel.log

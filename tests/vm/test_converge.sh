@@ -12,9 +12,10 @@
 # measured runs: MAX_MIGRATIONS). From --verbose's line per pass: the
 # planner asked to move at least 4 of the hogs, and none of them twice
 # (with two domains a second move of a hog takes it back: ping-pong).
-# First, 1000 sleeping threads (crowd.py) beside 8 hogs, to print what a
+# First, 1000 sleeping threads (tests/vm/crowd) beside 8 hogs, to print what a
 # pass costs with many tasks (read / balance / write, from the stats;
-# printed, not asserted: timing in TCG is no test).
+# printed, not asserted: timing in TCG is no test); asserted: a pass read
+# the crowd's 1000 tasks and more.
 # Last, on a scheduler started again: a nice -20 hog alone for 4 s (no
 # weight cap: the CPUs are not all busy), then 7 nice-0 ones beside it for
 # 24 s (12 passes): its weight is 87 times theirs, and the planner caps it
@@ -28,6 +29,7 @@
 # 10 %, and the migrations applied.
 HERE=$(cd "$(dirname "$0")" && pwd) # lib.sh changes to /tmp
 . "$HERE/lib.sh"
+tick_fd # pause_until: no fork per wait
 STATS=${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}
 # The least is 4 (8 hogs, 2 equal domains); movable light tasks of the
 # crowded domain (kernel threads, shells) move too, mostly in the first
@@ -58,40 +60,50 @@ MAX_NICE_MOVES=${MAX_NICE_MOVES:-16}
 MAX_NICE_MOVES_ONE=${MAX_NICE_MOVES_ONE:-6}
 READS=14 # 7 intervals, a reading every half interval (1 s)
 
-applied() { jq .migrations_applied <<< "$1"; }
-
 # run LABEL: 8 hogs pinned to domain 0 for 2 s, then released; READS
 # readings, one a second, from the release (only atlas_stats runs meanwhile:
-# 8 hogs fill the 8 vCPUs; jq is for afterwards). Sets READINGS, MIGRATIONS
-# (applied since the release) and SETTLED (the first reading from which
-# every reading is within 10 %, 1-based; READS + 1 if none).
+# 8 hogs fill the 8 vCPUs; jq is for afterwards, once for every reading: a
+# fork of the test's shell took about half a second beside the crowd, and a
+# jq or two per reading cost the test a minute). Sets READINGS, MIGRATIONS
+# (applied since the release), LATE (applied after the fourth reading) and
+# SETTLED (the first reading from which every reading is within 10 %,
+# 1-based; READS + 1 if none).
 run() {
-  local j0 t0 i start now
+  local j0 t0 i start ok l a
+  local -a within applied
   hogs=()
   for _ in 1 2 3 4 5 6 7 8; do hog 0-3; hogs+=("$HOG_PID"); done
-  sleep 2
+  pause_until $((${EPOCHREALTIME/./} + 2000000))
   j0=$("$STATS" --json) || fail "atlas_stats --json failed"
   for p in "${hogs[@]}"; do taskset -pc 0-7 "$p" > /dev/null; done
   t0=$EPOCHREALTIME start=${t0/./}
   READINGS=() TIMES=()
   for ((i = 1; i <= READS; i++)); do
-    now=${EPOCHREALTIME/./}
-    while ((now < start + i * 1000000)); do sleep 0.05; now=${EPOCHREALTIME/./}; done
+    pause_until $((start + i * 1000000))
     READINGS+=("$("$STATS" --json)") || fail "atlas_stats --json failed"
-    TIMES+=("$EPOCHREALTIME")
+    TIMES+=("${EPOCHREALTIME/./}")
   done
   kill "${hogs[@]}"; wait "${hogs[@]}" 2>/dev/null
+  # Per reading: within 10 % (as lib.sh's within), the loads, and the
+  # migrations applied since the release.
+  i=0
+  while IFS=$'\t' read -r ok l a; do
+    within[i]=$ok applied[i]=$a
+    printf '%s +%d.%02ds loads %s applied %s\n' "$1" $(((TIMES[i] - start) / 1000000)) \
+      $(((TIMES[i] - start) / 10000 % 100)) "$l" "$a"
+    i=$((i + 1))
+  done <<< "$(printf '%s\n' "$j0" "${READINGS[@]}" | jq -r -s '.[0].migrations_applied as $a0
+    | .[1:][] | [.domains[] | .load] as $l | ($l | add / length) as $avg
+    | [($avg > 0 and ($l | all(. >= $avg * 0.9 and . <= $avg * 1.1))),
+       ([$l[] | . * 100 | round / 100] | tojson), .migrations_applied - $a0] | @tsv')"
+  [ "$i" = "$READS" ] || fail "$i of $READS readings parsed"
   SETTLED=$((READS + 1))
   for ((i = READS - 1; i >= 0; i--)); do
-    within 10 "${READINGS[$i]}" || break
+    [ "${within[i]}" = true ] || break
     SETTLED=$((i + 1))
   done
-  for ((i = 0; i < READS; i++)); do
-    printf '%s +%.2fs loads %s applied %s\n' "$1" "$(bc <<< "${TIMES[$i]} - $t0")" \
-      "$(loads "${READINGS[$i]}")" "$(($(applied "${READINGS[$i]}") - $(applied "$j0")))"
-  done
-  MIGRATIONS=$(($(applied "${READINGS[READS - 1]}") - $(applied "$j0")))
-  LATE=$(($(applied "${READINGS[READS - 1]}") - $(applied "${READINGS[3]}")))
+  MIGRATIONS=${applied[READS - 1]}
+  LATE=$((applied[READS - 1] - applied[3]))
 }
 
 if [ -n "${CONVERGE_BENCH:-}" ]; then
@@ -108,14 +120,26 @@ if [ -n "${CONVERGE_BENCH:-}" ]; then
 fi
 
 start_atlas --verbose
-python3 "$HERE/crowd.py" 1000 1 60 &
+CROWD_BIN=${ATLAS_CROWD_BIN:?ATLAS_CROWD_BIN not set}
+[ -x "$CROWD_BIN" ] || fail "$CROWD_BIN is missing (bazel build //tests/vm:crowd)"
+: > /tmp/crowd.out
+"$CROWD_BIN" 1000 1000 60 > /tmp/crowd.out 2>&1 &
 CROWD=$!
-sleep 15 # the threads' start is a storm of its own under TCG
-run crowd > /dev/null
-for ((i = 1; i < READS; i += 2)); do
-  jq -c '{tasks: .last_pass_tasks, pass_us: .last_pass_us, read_us: .last_pass_read_us,
-          balance_us: .last_pass_balance_us, write_us: .last_pass_write_us}' <<< "${READINGS[$i]}"
+for ((i = 0; i < 300; i++)); do
+  line= && read -r line < /tmp/crowd.out
+  [ "$line" = "crowd: 1000 threads" ] && break
+  kill -0 "$CROWD" 2>/dev/null || fail "crowd exited: $(cat /tmp/crowd.out)"
+  pause_until $((${EPOCHREALTIME/./} + 100000))
 done
+grep -q '^crowd: 1000 threads' /tmp/crowd.out || fail "crowd did not start 1000 threads in 30 s"
+pause_until $((${EPOCHREALTIME/./} + 2000000)) # each thread's first sleep
+run crowd > /dev/null
+# Every other reading's pass costs, and the most tasks a pass read (one jq).
+printf '%s\n' "${READINGS[@]}" | jq -c -s '[.[range(1; length; 2)]][]
+  | {tasks: .last_pass_tasks, pass_us: .last_pass_us, read_us: .last_pass_read_us,
+     balance_us: .last_pass_balance_us, write_us: .last_pass_write_us}'
+CROWD_TASKS=$(printf '%s\n' "${READINGS[@]}" | jq -s 'map(.last_pass_tasks) | max')
+[ "$CROWD_TASKS" -ge 1000 ] || fail "the passes beside the crowd read at most $CROWD_TASKS tasks, not its 1000 and more"
 kill "$CROWD" 2>/dev/null; wait "$CROWD" 2>/dev/null
 sleep 2
 
@@ -138,7 +162,7 @@ grep '^scx_atlas: pass:.*moved' "$ATLAS_LOG" | tail -4
 MOVES=$(grep -c . <<< "$moved") HOG_MOVED=0
 for p in "${hogs[@]}"; do
   n=$(grep -cx "$p" <<< "$moved")
-  [ "$n" -le 1 ] || fail "hog $p was moved $n times: ping-pong"
+  [ "$n" -le 1 ] || fail "hog $p was moved $n times: ping-pong: $(grep -E "(moved |, )$p [0-9]+->" "$ATLAS_LOG" | tr '\n' '|')"
   HOG_MOVED=$((HOG_MOVED + n))
 done
 [ "$HOG_MOVED" -ge 4 ] || fail "the passes asked to move $HOG_MOVED of the hogs, 4 at least balance them"
