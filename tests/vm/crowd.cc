@@ -3,7 +3,7 @@
 // crowd N PERIOD_MS SECS: N threads that each sleep PERIOD_MS in a loop for
 // SECS seconds (a machine's worth of mostly idle tasks, for the VM tests
 // that look at what the planner's pass costs with many tasks). Prints
-// "crowd: N threads" once all of them run, and exits after SECS.
+// "crowd: N threads" once all of them are created, and exits after SECS.
 //
 // Native threads: the Python script it replaces had 1000 threads waking
 // into one interpreter lock, a convoy of futex wake-ups that under TCG took

@@ -131,11 +131,11 @@ stats_json() { "${ATLAS_STATS_BIN:?ATLAS_STATS_BIN not set}" --json; }
 
 # within PCT JSON: in a stats_json reading, every domain's load is within
 # PCT% of the average (and the average is positive).
-within() {
-  jq -e --argjson pct "$1" '[.domains[] | .load] as $l
-    | ($l | add / length) as $avg
-    | $avg > 0 and ($l | all(. >= $avg * (1 - $pct / 100) and . <= $avg * (1 + $pct / 100)))' <<< "$2" > /dev/null
-}
+# WITHIN_JQ defines within($pct) for jq programs that judge many readings.
+WITHIN_JQ='def within($pct): [.domains[] | .load] as $l
+  | ($l | add / length) as $avg
+  | $avg > 0 and ($l | all(. >= $avg * (1 - $pct / 100) and . <= $avg * (1 + $pct / 100)));'
+within() { jq -e --argjson pct "$1" "$WITHIN_JQ within(\$pct)" <<< "$2" > /dev/null; }
 
 # loads JSON: the domains' loads of a stats_json reading, rounded.
 loads() { jq -c '[.domains[] | .load * 100 | round / 100]' <<< "$1"; }
