@@ -18,8 +18,7 @@ pass() { echo "PASS: $*"; }
 # kernel disabled it), so that its output holds the exit reason, with the
 # kernel's sched_ext lines.
 fail_ejected() {
-  local i
-  for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+  wait_atlas_exit 100
   echo "--- kernel log (sched_ext) ---"
   # The last disable (test_cgroup_weights starts and stops many times),
   # not a clean stop's.
@@ -29,6 +28,13 @@ fail_ejected() {
   fail "$*"
 }
 state() { cat $SCX/state; }
+# wait_atlas_exit TENTHS: wait up to TENTHS tenths of a second for
+# scx_atlas to exit; false if it still runs.
+wait_atlas_exit() {
+  local i
+  for ((i = 0; i < $1; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || return 0; sleep 0.1; done
+  ! kill -0 "$ATLAS_PID" 2>/dev/null
+}
 ops() { cat $SCX/root/ops 2>/dev/null; }
 
 # wait_state STATE [TENTHS]: wait until sched_ext's state is STATE.
@@ -60,10 +66,9 @@ start_atlas() {
   done
   if [ "$(state)" != enabled ] || ! kill -0 "$ATLAS_PID" 2>/dev/null; then
     # Ejected (or exited) while starting, or just after it said enabled.
-    for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+    wait_atlas_exit 100 || fail "state is '$(state)', not enabled, 60 s after start"
     [ "${START_MAY_STARVE:-0}" = 1 ] && grep -q 'runnable task stall' "$ATLAS_LOG" && return 1
-    kill -0 "$ATLAS_PID" 2>/dev/null || fail "scx_atlas exited during start (state $(state))"
-    fail "state is '$(state)', not enabled, 60 s after start"
+    fail "scx_atlas exited during start (state $(state))"
   fi
   [ "$(ops)" = atlas ] || fail "root/ops is '$(ops)', not atlas"
   echo "scx_atlas enabled (pid $ATLAS_PID): state=$(state) ops=$(ops)"
@@ -71,10 +76,8 @@ start_atlas() {
 
 # stop_atlas SIGNAL: send SIGNAL, wait, set ATLAS_RC.
 stop_atlas() {
-  local i
   kill -"$1" "$ATLAS_PID" 2>/dev/null || fail "scx_atlas (pid $ATLAS_PID) is not running"
-  for ((i = 0; i < 300; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$ATLAS_PID" 2>/dev/null; then
+  if ! wait_atlas_exit 300; then
     echo "--- scx_atlas stack ---"; cat /proc/"$ATLAS_PID"/task/*/stack 2>/dev/null | head -20
     fail "scx_atlas did not exit within 30 s of SIG$1"
   fi

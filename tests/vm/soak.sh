@@ -151,7 +151,7 @@ if [ "$MODE" = user ]; then
   echo "SOAK stop_fallback_s=$((SECONDS - t0))"
   hackbench -g 2 -l 50 > /dev/null || fail "hackbench failed after the fallback"
   kill -CONT "$ATLAS_PID"
-  for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+  wait_atlas_exit 100
   wait "$ATLAS_PID"
   echo "SOAK stop_exit_status=$?"
 else

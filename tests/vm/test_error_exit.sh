@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_atlas --debug_inject_error_after=2s
-for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+wait_atlas_exit 100
 wait "$ATLAS_PID"
 rc=$?
 echo "scx_atlas exit status: $rc"

@@ -19,7 +19,7 @@ echo "SIGSTOP -> state disabled after ~$((SECONDS - t0)) s"
 dmesg | grep -E 'sched_ext|stall' | tail -3
 hackbench -g 2 -l 50 > /tmp/hackbench.log 2>&1 || fail "hackbench failed under the default scheduler"
 kill -CONT "$ATLAS_PID"
-for ((i = 0; i < 100; i++)); do kill -0 "$ATLAS_PID" 2>/dev/null || break; sleep 0.1; done
+wait_atlas_exit 100
 kill -0 "$ATLAS_PID" 2>/dev/null && fail "scx_atlas still running 10 s after SIGCONT"
 wait "$ATLAS_PID"
 rc=$?
