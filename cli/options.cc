@@ -47,7 +47,7 @@ const std::vector<std::string> kBalancedOnlyFlags = {
 };
 const std::vector<std::string> kUserOnlyFlags = {
     "user_policy",        "user_slice",       "debug_dispatch_delay",
-    "debug_policy_slice", "debug_policy_cpu",
+    "debug_policy_slice", "debug_policy_cpu", "user_compact_locked",
 };
 
 namespace {
@@ -318,6 +318,7 @@ user::UserOptions ToUser(const Options& o) {
   user::UserOptions u;
   u.policy = o.user_policy;
   u.slice_ns = Ns(o.user_slice);
+  u.keep_locked_pages_in_place = !o.user_compact_locked;
   u.lag_budget_ns = Ns(o.lag_budget);
   u.cgroup_weights = o.cgroup_weights;
   u.watchdog_timeout_ms = o.watchdog_timeout == absl::ZeroDuration()

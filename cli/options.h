@@ -74,6 +74,7 @@ struct Options {
   // User mode (cli/flags_user.cc).
   std::string user_policy = "vtime";
   absl::Duration user_slice = absl::Milliseconds(5);
+  bool user_compact_locked = false;
   absl::Duration debug_dispatch_delay = absl::ZeroDuration();
   absl::Duration debug_policy_slice = absl::ZeroDuration();
   int debug_policy_cpu = -1;

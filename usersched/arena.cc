@@ -2,8 +2,10 @@
 #include "usersched/arena.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -60,6 +62,52 @@ LockedArena::~LockedArena() {
   pool_.reset();
   buffer_.reset();
   munmap(base_, size_);
+}
+
+namespace {
+
+// The first byte of a small sysctl file, or -1 (errno set) if unreadable.
+int ReadFirstByte(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char c = 0;
+  const ssize_t n = read(fd, &c, 1);
+  const int err = errno;
+  close(fd);
+  errno = n == 1 ? 0 : (n == 0 ? EIO : err);
+  return n == 1 ? static_cast<unsigned char>(c) : -1;
+}
+
+bool WriteByte(const std::string& path, char c) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = write(fd, &c, 1) == 1;
+  const int err = errno;
+  close(fd);
+  errno = err;
+  return ok;
+}
+
+}  // namespace
+
+LockedPagesStayPut::LockedPagesStayPut(const char* path) : path_(path) {
+  const int now = ReadFirstByte(path_);
+  if (now < 0) {
+    if (errno != ENOENT) {
+      error_ = absl::StrCat("cannot read ", path_, ": ", strerror(errno));
+    }
+    return;
+  }
+  if (now != '1') return;
+  if (!WriteByte(path_, '0')) {
+    error_ = absl::StrCat("cannot set ", path_, " to 0: ", strerror(errno));
+    return;
+  }
+  changed_ = true;
+}
+
+LockedPagesStayPut::~LockedPagesStayPut() {
+  if (changed_) WriteByte(path_, '1');
 }
 
 long ThreadPageFaults() {

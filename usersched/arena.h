@@ -18,6 +18,17 @@
 //                        holds blocks of every size the policy uses, so
 //                        steady state touches no new memory at all.
 //   PrefaultStack()      touches the stack the scheduling loop will use.
+//   LockedPagesStayPut   locked is not the same as in place: the kernel's
+//                        compaction migrates locked (unevictable) pages while
+//                        vm.compact_unevictable_allowed is 1, its default, and
+//                        a thread that touches a page under migration faults
+//                        and waits for the migrating task. In user mode that
+//                        task may be one this process holds, a deadlock the
+//                        watchdog breaks by ejecting the scheduler (a guest
+//                        was ejected so, twice in two tries, by one write to
+//                        /proc/sys/vm/compact_memory). So user mode sets the
+//                        sysctl to 0 while it runs, as PREEMPT_RT kernels do
+//                        by default, and puts the old value back at exit.
 //
 // Why std::pmr and not a global operator new replacement: the policy's
 // containers take the arena explicitly (std::pmr::vector, deque,
@@ -32,6 +43,7 @@
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,6 +70,28 @@ class LockedArena {
   size_t size_;
   std::unique_ptr<std::pmr::monotonic_buffer_resource> buffer_;
   std::unique_ptr<std::pmr::unsynchronized_pool_resource> pool_;
+};
+
+// Sets a 0/1 sysctl file (vm.compact_unevictable_allowed) to 0 for the
+// object's life and restores 1 when it goes. A file that is missing
+// (CONFIG_COMPACTION=n) or already 0 is left alone; one that cannot be
+// written is reported by error().
+class LockedPagesStayPut {
+ public:
+  static constexpr const char* kSysctl =
+      "/proc/sys/vm/compact_unevictable_allowed";
+  explicit LockedPagesStayPut(const char* path = kSysctl);
+  ~LockedPagesStayPut();
+  LockedPagesStayPut(const LockedPagesStayPut&) = delete;
+  LockedPagesStayPut& operator=(const LockedPagesStayPut&) = delete;
+
+  bool changed() const { return changed_; }  // set to 0 here, restored later
+  const std::string& error() const { return error_; }  // empty: no failure
+
+ private:
+  std::string path_;
+  bool changed_ = false;
+  std::string error_;
 };
 
 // Page faults (minor + major) taken by the calling thread so far.

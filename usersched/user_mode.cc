@@ -78,6 +78,21 @@ class UserMode : public Mode {
   absl::Status Prepare(const Layout& layout) override {
     // The layout (hwloc allocates a lot) is made before memory is locked.
     if (absl::Status s = LockProcessMemory(); !s.ok()) return s;
+    if (options_.keep_locked_pages_in_place && !stay_put_) {
+      stay_put_ = std::make_unique<LockedPagesStayPut>();
+      if (!stay_put_->error().empty()) {
+        std::fprintf(stderr,
+                     "scx_atlas: warning: %s: compaction may move the "
+                     "scheduler's locked pages, and a fault on one can "
+                     "stall user mode into an ejection\n",
+                     stay_put_->error().c_str());
+      } else if (stay_put_->changed()) {
+        std::printf(
+            "scx_atlas: user mode: vm.compact_unevictable_allowed=0 while it "
+            "runs (compaction would move its locked pages), 1 again at "
+            "exit\n");
+      }
+    }
     absl::StatusOr<std::unique_ptr<LockedArena>> arena =
         LockedArena::Create(options_.arena_bytes);
     if (!arena.ok()) return arena.status();
@@ -293,6 +308,7 @@ class UserMode : public Mode {
   static constexpr uint64_t kWeighHalfLifeNs = 150'000'000;
 
   const UserOptions options_;
+  std::unique_ptr<LockedPagesStayPut> stay_put_;
   std::unique_ptr<LockedArena> arena_;
   std::unique_ptr<Policy> policy_;
   // Replaced by Load under mu_ (Sample reads them from other threads).

@@ -26,10 +26,11 @@ struct UserOptions {
   uint64_t slice_ns = 5'000'000;
   uint64_t lag_budget_ns = 1'000'000'000;  // the vtime policy's lead cap
   uint32_t watchdog_timeout_ms = 5000;
-  bool cgroup_weights = true;            // usersched/cgroup_weigher.h
-  uint64_t debug_dispatch_delay_ns = 0;  // testing: hold tasks this long
-  uint64_t debug_policy_slice_ns = 0;    // testing: every answer's slice
-  int debug_policy_cpu = -1;             // testing: every answer's CPU
+  bool cgroup_weights = true;              // usersched/cgroup_weigher.h
+  bool keep_locked_pages_in_place = true;  // usersched/arena.h
+  uint64_t debug_dispatch_delay_ns = 0;    // testing: hold tasks this long
+  uint64_t debug_policy_slice_ns = 0;      // testing: every answer's slice
+  int debug_policy_cpu = -1;               // testing: every answer's CPU
   size_t arena_bytes = size_t{64} << 20;
 };
 
