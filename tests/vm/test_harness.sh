@@ -6,7 +6,8 @@
 # qemu that dies before the command starts is booted again, and a guest that
 # hangs is diagnosed (and one that hangs before the command starts is
 # booted again, twice at most); tests/vm/run.sh names why a test failed in its
-# --reasons file (which tools/test prints last).
+# --reasons file (which tools/test prints last), and runs a failed test once
+# more if its guest lost a timer before any BPF scheduler was enabled.
 set -u
 VM=tools/vm/vm-run
 fail() { echo "FAIL: $*"; exit 1; }
@@ -95,4 +96,25 @@ echo "run.sh on a test whose guest kernel logged a WARNING -> exit $rc; reasons 
 [ $rc != 0 ] || fail "run.sh passed a test whose guest kernel logged a WARNING"
 grep -q '^test_klog (FAIL): vm-run: FAIL: the guest kernel log reports a problem: WARNING: injected problem$' "$stage/why" ||
   fail "reasons file: $(cat "$stage/why" 2>/dev/null)"
-echo "PASS: exit status, output, topology, kernel-log checks, boot retries, hang diagnostics and failure reasons work"
+# A test that fails in a guest whose kernel lost a timer before any BPF
+# scheduler was enabled is run once more; one whose timer was lost after
+# is not (the lost timer may then be the scheduler's doing).
+for when in before after; do
+  {
+    printf '#!/bin/bash\n# vm: -s 1:1:1\n'
+    [ $when = after ] && echo "echo '<6>sched_ext: BPF scheduler \"atlas\" enabled' > /dev/kmsg"
+    echo "echo \"<4>rcu: rcu_preempt kthread timer wakeup didn't happen for 14990 jiffies (injected)\" > /dev/kmsg"
+    echo 'echo "FAIL: injected after a lost timer"; exit 1'
+  } > "$stage/test_timer_$when.sh"
+done
+chmod +x "$stage"/test_timer_*.sh
+tests/vm/run.sh --bin "$ATLAS_BIN" "$stage/test_timer_before.sh" "$stage/test_timer_after.sh" > "$stage/out" 2>&1
+rc=$?
+again=$(grep -c 'lost a timer before sched_ext was enabled' "$stage/out")
+echo "run.sh on two failing tests, a timer lost before / after 'enabled' -> exit $rc, $again rerun(s): $(grep -o 'note: test_timer_[a-z]*' "$stage/out" | tr '\n' ' ')"
+[ $rc != 0 ] || fail "run.sh passed two failing tests"
+grep -q 'note: test_timer_before: failed (exit [0-9]*) in a guest that lost a timer before sched_ext was enabled' "$stage/out" ||
+  fail "no rerun of the test whose guest lost a timer before sched_ext: $(grep -A3 test_timer_before "$stage/out" | head -5)"
+[ "$again" = 1 ] || fail "$again reruns, want 1 (none for a timer lost after sched_ext was enabled)"
+grep -q '^FAIL test_timer_before' "$stage/out" || fail "a test that failed twice did not count as failed"
+echo "PASS: exit status, output, topology, kernel-log checks, boot retries, hang diagnostics, failure reasons and reruns after a lost timer work"
