@@ -3,7 +3,7 @@
 # timeout: 1500
 # Experiment: crowd_threads.py 1000 1 30 (1000 Python threads) beside 8 unpinned hogs,
 # the default scheduler (cfs) against two scx_atlas binaries, ATLAS_BIN_DIR/scx_atlas.old and
-# .new, interleaved (run.sh --env ATLAS_BIN_DIR=DIR; ROUNDS=N, default 2; ATLAS_ARGS).
+# .new, interleaved (run.sh --env ATLAS_BIN_DIR=DIR; ROUNDS=N, default 2; ATLAS_ARGS; SKIP_CFS=1: no default-scheduler leg).
 # Per run: crowd wall time (30 s of its own + start), probe latency of fork+exec /bin/true,
 # runnable tasks (loadavg field 4).
 HERE=$(cd "$(dirname "$0")" && pwd) # lib.sh changes to /tmp
@@ -36,5 +36,5 @@ one() {
     "$(printf '%s\n' "${run[@]}" | sort -n | tail -1)" "$(printf '%s\n' "${run[@]}" | awk '{s+=$1} END {printf "%.0f", s/NR}')"
   sleep 2
 }
-for ((i = 1; i <= ROUNDS; i++)); do one cfs; if ((i % 2)); then one old; one new; else one new; one old; fi; done
+for ((i = 1; i <= ROUNDS; i++)); do [ -n "${SKIP_CFS:-}" ] || one cfs; if ((i % 2)); then one old; one new; else one new; one old; fi; done
 pass "done"
