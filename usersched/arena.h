@@ -24,8 +24,8 @@
 //                        a thread that touches a page under migration faults
 //                        and waits for the migrating task. In user mode that
 //                        task may be one this process holds, a deadlock the
-//                        watchdog breaks by ejecting the scheduler (a guest
-//                        was ejected so, twice in two tries, by one write to
+//                        watchdog breaks by ejecting the scheduler (3 guests
+//                        of 3 were ejected so by one write to
 //                        /proc/sys/vm/compact_memory). So user mode sets the
 //                        sysctl to 0 while it runs, as PREEMPT_RT kernels do
 //                        by default, and puts the old value back at exit.
